@@ -1,0 +1,14 @@
+//! liveness-operator: run Amazon Rekognition Face Liveness from Kubernetes.
+//!
+//! The library holds all logic; the binaries in `src/bin` only parse flags and wire.
+//!
+//! - [`crd`]: the `LivenessApp` custom resource (spec, status, conditions, constants).
+//! - [`validate`]: spec → every problem with its field path and the fix.
+//! - [`regions`]: the Face Liveness regions, in one place.
+//! - [`api`]: the create/get session endpoint service (`liveness-api`).
+
+pub mod api;
+pub mod crd;
+pub mod names;
+pub mod regions;
+pub mod validate;

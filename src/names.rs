@@ -1,0 +1,182 @@
+//! Deterministic names for everything a LivenessApp owns, in AWS and in Kubernetes.
+//!
+//! Names derive from (cluster, namespace, name) only, so a crashed reconcile finds the same
+//! objects again. IAM role names must be unique per account and fit 64 characters: they
+//! carry a readable part plus a hash of the full identity, so `a-b/c` and `a/b-c` never
+//! collide and long names are shortened, not truncated into each other. Cognito pool
+//! names are not unique at all; ownership of a pool is proven by tags, not by its name.
+
+use sha2::{Digest, Sha256};
+
+/// IAM path under which every role of this operator lives (lets the operator's own
+/// policy be scoped to `arn:aws:iam::<account>:role/liveness-operator/*`).
+pub const IAM_ROLE_PATH: &str = "/liveness-operator/";
+/// Longest IAM role name AWS accepts.
+pub const IAM_ROLE_NAME_MAX: usize = 64;
+/// Longest Cognito identity pool name AWS accepts.
+pub const POOL_NAME_MAX: usize = 128;
+/// Suffix of the Deployment, Service and ServiceAccount of the endpoint.
+pub const ENDPOINT_SUFFIX: &str = "-liveness-api";
+/// Suffix of the frontend ConfigMap.
+pub const CONFIG_MAP_SUFFIX: &str = "-liveness-config";
+/// A Service name is a DNS-1035 label of at most 63 characters.
+pub const MAX_APP_NAME_LEN: usize = 63 - ENDPOINT_SUFFIX.len();
+/// Port of the endpoint Service.
+pub const ENDPOINT_SERVICE_PORT: u16 = 80;
+
+/// The roles a LivenessApp owns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoleKind {
+    /// Signed-in browser identities: may start a liveness stream.
+    Client,
+    /// Guest browser identities: may start a liveness stream.
+    Guest,
+    /// The endpoint pods: may create sessions and read results.
+    Backend,
+}
+
+impl RoleKind {
+    /// Short word used in names and tags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::Client => "client",
+            RoleKind::Guest => "guest",
+            RoleKind::Backend => "backend",
+        }
+    }
+}
+
+/// Who a LivenessApp is: enough to derive every name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppIdentity {
+    /// Operator-wide name of this cluster, so two clusters can share an AWS account.
+    pub cluster: String,
+    /// Namespace of the LivenessApp.
+    pub namespace: String,
+    /// metadata.name of the LivenessApp.
+    pub name: String,
+}
+
+impl AppIdentity {
+    /// 8 hex characters of SHA-256 over cluster/namespace/name.
+    pub fn short_hash(&self) -> String {
+        let digest = Sha256::digest(format!("{}/{}/{}", self.cluster, self.namespace, self.name));
+        digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// IAM role name: `lv-<readable>-<hash>-<kind>`, at most 64 characters.
+    pub fn role_name(&self, kind: RoleKind) -> String {
+        let fixed = "lv-".len() + 1 + 8 + 1 + kind.as_str().len();
+        let readable = readable_part(
+            &format!("{}-{}", self.namespace, self.name),
+            IAM_ROLE_NAME_MAX - fixed,
+            |c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c),
+        );
+        format!("lv-{readable}-{}-{}", self.short_hash(), kind.as_str())
+    }
+
+    /// Cognito identity pool name: letters, digits, spaces and underscores only.
+    pub fn pool_name(&self) -> String {
+        let fixed = "liveness_".len() + 1 + 8;
+        let readable = readable_part(
+            &format!("{}_{}", self.namespace, self.name),
+            POOL_NAME_MAX - fixed,
+            |c| c.is_ascii_alphanumeric() || c == '_',
+        );
+        format!("liveness_{readable}_{}", self.short_hash())
+    }
+
+    /// Name of the endpoint Deployment, Service and ServiceAccount.
+    pub fn endpoint_name(&self) -> String {
+        format!("{}{ENDPOINT_SUFFIX}", self.name)
+    }
+
+    /// Name of the frontend ConfigMap.
+    pub fn config_map_name(&self) -> String {
+        format!("{}{CONFIG_MAP_SUFFIX}", self.name)
+    }
+
+    /// In-cluster URL of the endpoint Service.
+    pub fn endpoint_url(&self) -> String {
+        format!(
+            "http://{}.{}.svc:{ENDPOINT_SERVICE_PORT}",
+            self.endpoint_name(),
+            self.namespace
+        )
+    }
+
+    /// The IRSA subject of the endpoint's ServiceAccount.
+    pub fn service_account_subject(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace,
+            self.endpoint_name()
+        )
+    }
+}
+
+/// Keeps allowed characters (others become `_`/`-` by the caller's rule) and cuts to `max`.
+fn readable_part(raw: &str, max: usize, allowed: impl Fn(char) -> bool) -> String {
+    raw.chars()
+        .map(|c| if allowed(c) { c } else { '_' })
+        .take(max)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(ns: &str, name: &str) -> AppIdentity {
+        AppIdentity {
+            cluster: "default".into(),
+            namespace: ns.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn role_names_fit_iam_and_never_collide_across_namespaces() {
+        let a = id("a-b", "c").role_name(RoleKind::Client);
+        let b = id("a", "b-c").role_name(RoleKind::Client);
+        assert_ne!(a, b);
+        let long = id(&"n".repeat(63), &"x".repeat(253));
+        for kind in [RoleKind::Client, RoleKind::Guest, RoleKind::Backend] {
+            let name = long.role_name(kind);
+            assert!(name.len() <= IAM_ROLE_NAME_MAX, "{name}");
+            assert!(name.ends_with(kind.as_str()));
+        }
+    }
+
+    #[test]
+    fn pool_names_use_only_cognito_characters() {
+        let name = id("web-team", "onboarding.v2").pool_name();
+        assert!(name.len() <= POOL_NAME_MAX);
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ' ')
+        );
+        assert!(name.starts_with("liveness_web_team_onboarding_v2_"));
+    }
+
+    #[test]
+    fn names_are_deterministic_and_cluster_scoped() {
+        let one = id("web", "onboarding");
+        assert_eq!(
+            one.role_name(RoleKind::Backend),
+            one.role_name(RoleKind::Backend)
+        );
+        let other_cluster = AppIdentity {
+            cluster: "prod".into(),
+            ..one.clone()
+        };
+        assert_ne!(
+            one.role_name(RoleKind::Backend),
+            other_cluster.role_name(RoleKind::Backend)
+        );
+        assert_eq!(
+            one.endpoint_url(),
+            "http://onboarding-liveness-api.web.svc:80"
+        );
+    }
+}

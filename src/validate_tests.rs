@@ -1,0 +1,422 @@
+//! Table-driven tests of `validate`: every invalid spec names its field and a fix, and the
+//! shipped examples are valid.
+
+use super::*;
+use crate::crd::LivenessAppSpec;
+
+const USER_POOL: &str = "userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123, clientId: 4abc123def}";
+
+fn spec(yaml: &str) -> LivenessAppSpec {
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("test spec does not parse: {e}\n{yaml}"))
+}
+
+/// A valid spec with `endpoint` / `identityPool` overridden by the given YAML lines.
+fn with(region: &str, identity_pool: &str, endpoint: &str) -> String {
+    format!("region: {region}\nidentityPool: {{{identity_pool}}}\nendpoint: {{{endpoint}}}\n")
+}
+
+fn ep(endpoint: &str) -> String {
+    with("us-east-1", USER_POOL, endpoint)
+}
+
+fn pool(identity_pool: &str) -> String {
+    with("us-east-1", identity_pool, "")
+}
+
+/// (what, spec yaml, expected path, a fragment the message must contain)
+fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
+    vec![
+        (
+            "empty region",
+            with("''", USER_POOL, ""),
+            "spec.region",
+            "is required",
+        ),
+        (
+            "region without liveness",
+            with("sa-east-1", USER_POOL, ""),
+            "spec.region",
+            "--extra-liveness-regions sa-east-1",
+        ),
+        (
+            "made-up region",
+            with("mars-north-1", USER_POOL, ""),
+            "spec.region",
+            "does not offer",
+        ),
+        (
+            "uppercase region",
+            with("US-EAST-1", USER_POOL, ""),
+            "spec.region",
+            "use one of",
+        ),
+        (
+            "no way to get credentials",
+            pool("allowUnauthenticated: false"),
+            "spec.identityPool",
+            "allowUnauthenticated: true",
+        ),
+        (
+            "pool id without region",
+            pool("existingPoolId: 1b2c3d4e-0000-4000-8000-123456789abc"),
+            "spec.identityPool.existingPoolId",
+            "<region>:<uuid>",
+        ),
+        (
+            "pool id not hex",
+            pool("existingPoolId: 'us-east-1:not-a-uuid'"),
+            "spec.identityPool.existingPoolId",
+            "<region>:<uuid>",
+        ),
+        (
+            "pool id empty uuid",
+            pool("existingPoolId: 'us-east-1:'"),
+            "spec.identityPool.existingPoolId",
+            "<region>:<uuid>",
+        ),
+        (
+            "pool id too long",
+            pool(&format!("existingPoolId: 'us-east-1:{}'", "a".repeat(50))),
+            "spec.identityPool.existingPoolId",
+            "<region>:<uuid>",
+        ),
+        (
+            "pool in another region",
+            pool("existingPoolId: 'eu-west-1:1b2c3d4e-0000-4000-8000-123456789abc'"),
+            "spec.identityPool.existingPoolId",
+            "spec.region is us-east-1",
+        ),
+        (
+            "user pool provider not cognito",
+            pool("userPool: {providerName: accounts.google.com, clientId: abc}"),
+            "spec.identityPool.userPool.providerName",
+            "cognito-idp.<region>.amazonaws.com/<userPoolId>",
+        ),
+        (
+            "user pool id without region",
+            pool(
+                "userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/AbC123, clientId: abc}",
+            ),
+            "spec.identityPool.userPool.providerName",
+            "<userPoolId>",
+        ),
+        (
+            "empty client id",
+            pool(
+                "userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC, clientId: ''}",
+            ),
+            "spec.identityPool.userPool.clientId",
+            "App clients",
+        ),
+        (
+            "client id with dash",
+            pool(
+                "userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC, clientId: a-b}",
+            ),
+            "spec.identityPool.userPool.clientId",
+            "App clients",
+        ),
+        (
+            "negative replicas",
+            ep("replicas: -1"),
+            "spec.endpoint.replicas",
+            "0 to 100",
+        ),
+        (
+            "too many replicas",
+            ep("replicas: 101"),
+            "spec.endpoint.replicas",
+            "0 to 100",
+        ),
+        (
+            "threshold above 100",
+            ep("confidenceThreshold: 101"),
+            "spec.endpoint.confidenceThreshold",
+            "0 to 100",
+        ),
+        (
+            "negative threshold",
+            ep("confidenceThreshold: -0.5"),
+            "spec.endpoint.confidenceThreshold",
+            "0 to 100",
+        ),
+        (
+            "threshold not finite",
+            ep("confidenceThreshold: .inf"),
+            "spec.endpoint.confidenceThreshold",
+            "0 to 100",
+        ),
+        (
+            "wildcard origin",
+            ep("allowedOrigins: ['*']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "list each origin",
+        ),
+        (
+            "origin with path",
+            ep("allowedOrigins: ['https://app.example.com/login']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "write https://app.example.com",
+        ),
+        (
+            "origin with trailing slash",
+            ep("allowedOrigins: ['https://app.example.com/']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "no trailing '/'",
+        ),
+        (
+            "origin uppercase host",
+            ep("allowedOrigins: ['https://App.Example.com']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "write https://app.example.com",
+        ),
+        (
+            "origin default port",
+            ep("allowedOrigins: ['https://app.example.com:443']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "write https://app.example.com",
+        ),
+        (
+            "origin without scheme",
+            ep("allowedOrigins: ['app.example.com']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "scheme://host[:port]",
+        ),
+        (
+            "origin ftp",
+            ep("allowedOrigins: ['ftp://files.example.com']"),
+            "spec.endpoint.allowedOrigins[0]",
+            "http(s)",
+        ),
+        (
+            "second origin duplicate",
+            ep("allowedOrigins: ['https://a.example.com', 'https://a.example.com']"),
+            "spec.endpoint.allowedOrigins[1]",
+            "listed twice",
+        ),
+        (
+            "too many origins",
+            ep(&format!(
+                "allowedOrigins: [{}]",
+                (0..33)
+                    .map(|i| format!("'https://a{i}.example.com'"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+            "spec.endpoint.allowedOrigins",
+            "at most 32",
+        ),
+        (
+            "audit limit 5",
+            ep("auditImagesLimit: 5"),
+            "spec.endpoint.auditImagesLimit",
+            "0 to 4",
+        ),
+        (
+            "audit limit negative",
+            ep("auditImagesLimit: -1"),
+            "spec.endpoint.auditImagesLimit",
+            "0 to 4",
+        ),
+        (
+            "empty bucket (half-given output)",
+            ep("output: {s3Bucket: '', s3KeyPrefix: liveness/}"),
+            "spec.endpoint.output.s3Bucket",
+            "is empty",
+        ),
+        (
+            "bucket uppercase",
+            ep("output: {s3Bucket: My-Bucket}"),
+            "spec.endpoint.output.s3Bucket",
+            "lowercase",
+        ),
+        (
+            "bucket too short",
+            ep("output: {s3Bucket: ab}"),
+            "spec.endpoint.output.s3Bucket",
+            "3 to 63",
+        ),
+        (
+            "bucket ip address",
+            ep("output: {s3Bucket: 192.168.1.1}"),
+            "spec.endpoint.output.s3Bucket",
+            "IP address",
+        ),
+        (
+            "bucket double dot",
+            ep("output: {s3Bucket: my..bucket}"),
+            "spec.endpoint.output.s3Bucket",
+            "adjacent dots",
+        ),
+        (
+            "bucket ends with dash",
+            ep("output: {s3Bucket: my-bucket-}"),
+            "spec.endpoint.output.s3Bucket",
+            "start and end",
+        ),
+        (
+            "bucket reserved suffix",
+            ep("output: {s3Bucket: images-s3alias}"),
+            "spec.endpoint.output.s3Bucket",
+            "reserved",
+        ),
+        (
+            "prefix with leading slash",
+            ep("output: {s3Bucket: my-bucket, s3KeyPrefix: /liveness/}"),
+            "spec.endpoint.output.s3KeyPrefix",
+            "write liveness/",
+        ),
+        (
+            "prefix with space",
+            ep("output: {s3Bucket: my-bucket, s3KeyPrefix: 'a b/'}"),
+            "spec.endpoint.output.s3KeyPrefix",
+            "at most 950",
+        ),
+        (
+            "kms arn other region",
+            ep(
+                "output: {s3Bucket: my-bucket, kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'}",
+            ),
+            "spec.endpoint.output.kmsKeyId",
+            "use a KMS key in us-east-1",
+        ),
+        (
+            "kms arn not kms",
+            ep(
+                "output: {s3Bucket: my-bucket, kmsKeyId: 'arn:aws:s3:us-east-1:111122223333:key/abc'}",
+            ),
+            "spec.endpoint.output.kmsKeyId",
+            "not a KMS key ARN",
+        ),
+        (
+            "kms key with spaces",
+            ep("output: {s3Bucket: my-bucket, kmsKeyId: 'my key'}"),
+            "spec.endpoint.output.kmsKeyId",
+            "not a KMS key id",
+        ),
+    ]
+}
+
+#[test]
+fn every_invalid_spec_names_its_field_and_a_fix() {
+    let cases = invalid_cases();
+    assert!(cases.len() >= 30);
+    for (what, yaml, path, fragment) in cases {
+        let problems = validate(&spec(&yaml), &ValidationContext::default());
+        let hit = problems.iter().find(|p| p.path == path);
+        let hit =
+            hit.unwrap_or_else(|| panic!("{what}: expected a problem at {path}, got {problems:?}"));
+        assert!(
+            hit.message.contains(fragment),
+            "{what}: message '{}' lacks '{fragment}'",
+            hit.message
+        );
+        assert_eq!(
+            problems.len(),
+            1,
+            "{what}: only {path} is wrong, got {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let yaml = "region: sa-east-1\nendpoint: {confidenceThreshold: 120, auditImagesLimit: 9, allowedOrigins: ['*']}\n";
+    let paths: Vec<String> = validate(&spec(yaml), &ValidationContext::default())
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.region",
+            "spec.identityPool",
+            "spec.endpoint.confidenceThreshold",
+            "spec.endpoint.allowedOrigins[0]",
+            "spec.endpoint.auditImagesLimit"
+        ]
+    );
+}
+
+#[test]
+fn extra_regions_from_the_operator_are_accepted() {
+    let yaml = with("sa-east-1", USER_POOL, "");
+    let ctx = ValidationContext {
+        extra_regions: vec!["sa-east-1".into()],
+    };
+    assert_eq!(validate(&spec(&yaml), &ctx), vec![]);
+}
+
+#[test]
+fn valid_specs_have_no_problems() {
+    let valid = [
+        with("us-east-1", USER_POOL, ""),
+        with(
+            "eu-west-1",
+            "allowUnauthenticated: true",
+            "confidenceThreshold: 0, replicas: 0",
+        ),
+        pool("existingPoolId: 'us-east-1:1b2c3d4e-0000-4000-8000-123456789abc'"),
+        ep(
+            "allowedOrigins: ['http://localhost:3000', 'https://app.example.com:8443'], confidenceThreshold: 100, auditImagesLimit: 4",
+        ),
+        ep(
+            "output: {s3Bucket: my.liveness-images, s3KeyPrefix: \"sessions/!x_(1)*'.\", kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/liveness'}",
+        ),
+        ep("output: {s3Bucket: abc, kmsKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}"),
+    ];
+    for yaml in valid {
+        assert_eq!(
+            validate(&spec(&yaml), &ValidationContext::default()),
+            vec![],
+            "{yaml}"
+        );
+    }
+}
+
+#[test]
+fn shipped_examples_are_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let app: LivenessApp = serde_yaml::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not a LivenessApp: {e}", path.display()));
+            assert_eq!(
+                validate_app(&app, &ValidationContext::default()),
+                vec![],
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "expected the four examples, found {seen}");
+}
+
+#[test]
+fn app_names_that_cannot_name_a_service_are_refused() {
+    let base: LivenessApp = serde_yaml::from_str(&format!(
+        "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {{name: ok, namespace: web}}\nspec:\n  region: us-east-1\n  identityPool: {{{USER_POOL}}}\n"
+    ))
+    .unwrap();
+    for (name, fragment) in [
+        ("a".repeat(51), "at most 50"),
+        ("1password".to_string(), "start with a lowercase letter"),
+        ("web.app".to_string(), "DNS-1035"),
+    ] {
+        let mut app = base.clone();
+        app.metadata.name = Some(name.clone());
+        let problems = validate_app(&app, &ValidationContext::default());
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        assert_eq!(problems[0].path, "metadata.name");
+        assert!(
+            problems[0].message.contains(fragment),
+            "{name}: {}",
+            problems[0].message
+        );
+    }
+    assert_eq!(validate_app(&base, &ValidationContext::default()), vec![]);
+}

@@ -1,0 +1,4 @@
+//! Shared test harness: the test ground (real kube-apiserver + ministack on loopback).
+#![allow(dead_code)]
+
+pub mod testground;

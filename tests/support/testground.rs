@@ -1,0 +1,103 @@
+//! Brings the test ground up (once per machine; `scripts/testground.sh up` is idempotent and
+//! serialised by a lock) and exposes its endpoints to tests. Tests that need it call
+//! [`ensure`] and get the environment it wrote; nothing here talks to anything off loopback.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// What `scripts/testground.sh up` wrote to its env file.
+#[derive(Debug, Clone)]
+pub struct TestGround {
+    /// Variables of the env file (KUBECONFIG, AWS_ENDPOINT_URL, PATH additions, …).
+    pub env: HashMap<String, String>,
+}
+
+impl TestGround {
+    /// Path of the kubeconfig for the test apiserver (admin token).
+    pub fn kubeconfig(&self) -> PathBuf {
+        PathBuf::from(&self.env["KUBECONFIG"])
+    }
+    /// URL of ministack.
+    pub fn aws_endpoint(&self) -> String {
+        self.env["TESTGROUND_AWS_ENDPOINT"].clone()
+    }
+    /// Directory holding kubectl, kube-apiserver and kube-controller-manager.
+    pub fn kube_bin_dir(&self) -> PathBuf {
+        let path = &self.env["PATH"];
+        PathBuf::from(path.split(':').next().expect("PATH has the kube bin dir first"))
+    }
+    /// A kubectl command bound to the test apiserver.
+    pub fn kubectl(&self) -> Command {
+        let mut cmd = Command::new(self.kube_bin_dir().join("kubectl"));
+        cmd.env("KUBECONFIG", self.kubeconfig());
+        cmd
+    }
+    /// A kube client for the test apiserver.
+    pub async fn kube_client(&self) -> kube::Client {
+        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .expect("kube config");
+        kube::Client::try_from(config).expect("kube client")
+    }
+    /// An AWS SDK config pointed at ministack with its fixed test credentials.
+    pub async fn aws_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.aws_endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "test", "test", None, None, "testground",
+            ))
+            .load()
+            .await
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Brings the test ground up if needed and returns its environment.
+pub fn ensure() -> &'static TestGround {
+    static GROUND: OnceLock<TestGround> = OnceLock::new();
+    GROUND.get_or_init(|| {
+        let script = repo_root().join("scripts/testground.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg("up")
+            .status()
+            .expect("run scripts/testground.sh up");
+        assert!(status.success(), "scripts/testground.sh up failed");
+        let out = Command::new("bash").arg(&script).arg("env").output().unwrap();
+        let env_file = String::from_utf8(out.stdout).unwrap();
+        TestGround { env: parse_env_file(Path::new(env_file.trim())) }
+    })
+}
+
+fn parse_env_file(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("$PATH", "").trim_end_matches(':').to_string()))
+        .collect()
+}
+
+/// A name unique to this test run, for namespaces and AWS objects (lowercase, DNS-safe).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{:x}{:x}-{}",
+        std::process::id(),
+        nanos % 0xffff,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
