@@ -26,7 +26,11 @@ impl TestGround {
     /// Directory holding kubectl, kube-apiserver and kube-controller-manager.
     pub fn kube_bin_dir(&self) -> PathBuf {
         let path = &self.env["PATH"];
-        PathBuf::from(path.split(':').next().expect("PATH has the kube bin dir first"))
+        PathBuf::from(
+            path.split(':')
+                .next()
+                .expect("PATH has the kube bin dir first"),
+        )
     }
     /// A kubectl command bound to the test apiserver.
     pub fn kubectl(&self) -> Command {
@@ -36,7 +40,8 @@ impl TestGround {
     }
     /// A kube client for the test apiserver.
     pub async fn kube_client(&self) -> kube::Client {
-        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("kubeconfig");
+        let kubeconfig =
+            kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("kubeconfig");
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
             .await
             .expect("kube config");
@@ -48,7 +53,11 @@ impl TestGround {
             .endpoint_url(self.aws_endpoint())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "test", "test", None, None, "testground",
+                "test",
+                "test",
+                None,
+                None,
+                "testground",
             ))
             .load()
             .await
@@ -71,9 +80,15 @@ pub fn ensure() -> &'static TestGround {
             .status()
             .expect("run scripts/testground.sh up");
         assert!(status.success(), "scripts/testground.sh up failed");
-        let out = Command::new("bash").arg(&script).arg("env").output().unwrap();
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("env")
+            .output()
+            .unwrap();
         let env_file = String::from_utf8(out.stdout).unwrap();
-        TestGround { env: parse_env_file(Path::new(env_file.trim())) }
+        TestGround {
+            env: parse_env_file(Path::new(env_file.trim())),
+        }
     })
 }
 
@@ -82,7 +97,12 @@ fn parse_env_file(path: &Path) -> HashMap<String, String> {
     text.lines()
         .filter_map(|line| line.strip_prefix("export "))
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("$PATH", "").trim_end_matches(':').to_string()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.replace("$PATH", "").trim_end_matches(':').to_string(),
+            )
+        })
         .collect()
 }
 
