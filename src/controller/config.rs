@@ -1,0 +1,91 @@
+//! Operator configuration: every flag has an environment variable, so the Helm chart can
+//! set them either way. `liveness-operator run --help` is the reference.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+pub use crate::api::config::LogFormat;
+
+/// Flags of `liveness-operator run`.
+#[derive(Args, Clone, Debug)]
+pub struct OperatorConfig {
+    /// Region for the operator's own account-level AWS calls (STS, IAM). Identity pools
+    /// are always created in each LivenessApp's spec.region.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub default_region: String,
+
+    /// The cluster's IAM OIDC provider for IRSA, without scheme, e.g.
+    /// `oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E`. The backend
+    /// role trusts only the endpoint's ServiceAccount through it.
+    #[arg(long, env = "LIVENESS_OIDC_PROVIDER")]
+    pub oidc_provider: String,
+
+    /// Name of this cluster, part of every AWS name and tag, so several clusters can share
+    /// an AWS account without touching each other's objects.
+    #[arg(long, env = "LIVENESS_CLUSTER_NAME", default_value = "default")]
+    pub cluster_name: String,
+
+    /// Container image of the endpoint (`liveness-api`).
+    #[arg(long, env = "LIVENESS_ENDPOINT_IMAGE", default_value = concat!("liveness-operator:", env!("CARGO_PKG_VERSION")))]
+    pub endpoint_image: String,
+
+    /// How often an in-sync LivenessApp is checked again for drift made in AWS by hand.
+    #[arg(long, env = "LIVENESS_RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub resync_period: Duration,
+
+    /// Most LivenessApps reconciled at once.
+    #[arg(long, env = "LIVENESS_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: u16,
+
+    /// Namespaces to watch (comma separated); empty watches all namespaces.
+    #[arg(long, env = "LIVENESS_WATCH_NAMESPACES", value_delimiter = ',')]
+    pub watch_namespaces: Vec<String>,
+
+    /// Regions to accept in addition to the Face Liveness regions this release knows.
+    #[arg(long, env = "LIVENESS_EXTRA_LIVENESS_REGIONS", value_delimiter = ',')]
+    pub extra_liveness_regions: Vec<String>,
+
+    /// Elect a leader on a Lease so only one replica reconciles.
+    #[arg(long, env = "LIVENESS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+
+    /// Namespace of the leader-election Lease (the operator's own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+
+    /// Name of the leader-election Lease.
+    #[arg(
+        long,
+        env = "LIVENESS_LEASE_NAME",
+        default_value = "liveness-operator-leader"
+    )]
+    pub lease_name: String,
+
+    /// How long a leader's lease lasts without renewal (standby takeover time).
+    #[arg(long, env = "LIVENESS_LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+
+    /// This replica's identity in the Lease (defaults to the pod name, else host:pid).
+    #[arg(long, env = "POD_NAME")]
+    pub pod_name: Option<String>,
+
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "LIVENESS_METRICS_ADDR", default_value = "0.0.0.0:8081")]
+    pub metrics_addr: SocketAddr,
+
+    /// Log format.
+    #[arg(long, env = "LIVENESS_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl OperatorConfig {
+    /// This replica's identity for leader election.
+    pub fn holder_identity(&self) -> String {
+        self.pod_name.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "operator".into());
+            format!("{host}-{}", std::process::id())
+        })
+    }
+}

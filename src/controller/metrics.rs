@@ -1,0 +1,160 @@
+//! The operator's Prometheus metrics and its small HTTP server for `/metrics`, `/healthz`
+//! and `/readyz` (probes of the chart's Deployment).
+//!
+//! AWS calls are counted where they are made (the AWS layer's call counter); this module
+//! copies that snapshot into the registry at scrape time rather than keeping two counts.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::error::ErrorCategory;
+
+/// Content type of the OpenMetrics text format.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CategoryLabel {
+    category: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+/// Reconcile metrics of this replica.
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Counter,
+    failures: Family<CategoryLabel, Counter>,
+    duration: Histogram,
+    aws_calls: Family<OperationLabel, Gauge>,
+    leader: Gauge,
+    ready: AtomicBool,
+    aws_snapshot: Box<dyn Fn() -> Vec<(String, u64)> + Send + Sync>,
+}
+
+impl Metrics {
+    /// Metrics whose AWS call counts come from `aws_snapshot` (operation → calls so far).
+    pub fn new(aws_snapshot: impl Fn() -> Vec<(String, u64)> + Send + Sync + 'static) -> Self {
+        let mut registry = Registry::with_prefix("liveness_operator");
+        let reconciles = Counter::default();
+        registry.register("reconciles", "Reconciles started", reconciles.clone());
+        let failures = Family::<CategoryLabel, Counter>::default();
+        registry.register(
+            "reconcile_failures",
+            "Reconciles that failed, by error category",
+            failures.clone(),
+        );
+        let duration = Histogram::new(exponential_buckets(0.01, 2.0, 12));
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time one reconcile took",
+            duration.clone(),
+        );
+        let aws_calls = Family::<OperationLabel, Gauge>::default();
+        registry.register(
+            "aws_calls",
+            "AWS API calls made by this replica, by service:Operation (monotonic)",
+            aws_calls.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica is the leader",
+            leader.clone(),
+        );
+        Self {
+            registry,
+            reconciles,
+            failures,
+            duration,
+            aws_calls,
+            leader,
+            ready: AtomicBool::new(false),
+            aws_snapshot: Box::new(aws_snapshot),
+        }
+    }
+
+    /// Counts a reconcile that took `seconds` and ended with `failure` (if any).
+    pub fn reconciled(&self, seconds: f64, failure: Option<ErrorCategory>) {
+        self.reconciles.inc();
+        self.duration.observe(seconds);
+        if let Some(category) = failure {
+            self.failures
+                .get_or_create(&CategoryLabel {
+                    category: category.as_str().to_string(),
+                })
+                .inc();
+        }
+    }
+
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
+    /// Marks the replica ready (connected to the apiserver) for `/readyz`.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    /// The OpenMetrics text of every metric.
+    pub fn render(&self) -> String {
+        for (operation, count) in (self.aws_snapshot)() {
+            self.aws_calls
+                .get_or_create(&OperationLabel { operation })
+                .set(count as i64);
+        }
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// Binds the address of `/metrics`, `/healthz` and `/readyz` (a taken port fails start-up).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` until the process ends.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<()> {
+    let app = axum::Router::new()
+        .route("/metrics", get(metrics_handler))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(metrics);
+    tracing::info!(addr = %listener.local_addr()?, "serving /metrics, /healthz and /readyz");
+    axum::serve(listener, app).await
+}
+
+async fn metrics_handler(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], metrics.render())
+}
+
+async fn readyz(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    if metrics.ready.load(Ordering::Relaxed) {
+        (StatusCode::OK, "ready")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not connected to the apiserver yet",
+        )
+    }
+}

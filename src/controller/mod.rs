@@ -1,0 +1,194 @@
+//! The controller: watches LivenessApps (and the objects they own) and runs the reconcile
+//! pipeline for each, one module a step:
+//!
+//! [`reconcile`] validate → build (pure, `crate::plan`) → apply AWS → apply Kubernetes
+//! ([`apply`]) → status ([`status`]); [`cleanup`] on deletion behind a finalizer.
+//!
+//! This module only wires: the kube-runtime Controller, leader election ([`leader`]),
+//! the error policy and the metrics server ([`metrics`]).
+
+pub mod apply;
+pub mod cleanup;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod events;
+pub mod leader;
+pub mod metrics;
+pub mod reconcile;
+pub mod status;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+
+pub use config::OperatorConfig;
+pub use context::Context;
+pub use error::{Error, ErrorCategory};
+
+use crate::crd::LivenessApp;
+
+/// Label every owned object carries, so the controller watches only its own objects.
+pub const MANAGED_BY_SELECTOR: &str = "app.kubernetes.io/managed-by=liveness-operator";
+
+/// Builds the clients and the context from `config` and runs the operator (what
+/// `liveness-operator run` does).
+pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
+    crate::api::logging::init(config.log_format);
+    let client = Client::try_default().await?;
+    let calls = crate::aws::Calls::default();
+    let aws = crate::aws::SdkAws::from_env(calls.clone()).await;
+    let metrics = Arc::new(metrics::Metrics::new(move || {
+        calls.snapshot().by_operation.into_iter().collect()
+    }));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Arc::new(aws),
+        config.clone(),
+        metrics,
+    ));
+    run(config, client, ctx).await
+}
+
+/// Runs the operator until SIGTERM/ctrl-c, or until leadership is lost (then returns an
+/// error so the process exits and its replacement stands in line again).
+pub async fn run(config: OperatorConfig, client: Client, ctx: Arc<Context>) -> anyhow::Result<()> {
+    let metrics = ctx.metrics.clone();
+    let listener = metrics::bind(config.metrics_addr).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on --metrics-addr {}: {e}",
+            config.metrics_addr
+        )
+    })?;
+    let metrics_server = tokio::spawn(metrics::serve(listener, metrics.clone()));
+    client.apiserver_version().await?;
+    metrics.set_ready(true);
+
+    let elector = config.leader_election.then(|| {
+        leader::LeaderElector::new(
+            client.clone(),
+            leader::LeaseConfig {
+                namespace: config.lease_namespace.clone(),
+                name: config.lease_name.clone(),
+                holder: config.holder_identity(),
+                duration: config.lease_duration,
+                retry: config.lease_duration / 3,
+            },
+        )
+    });
+    if let Some(elector) = &elector {
+        tracing::info!(identity = %config.holder_identity(), "waiting for leadership");
+        tokio::select! {
+            acquired = elector.acquire() => acquired?,
+            _ = shutdown_signal() => return Ok(()),
+        }
+        metrics.set_leader(true);
+    }
+
+    let controllers = futures::future::join_all(
+        watched_apis(&client, &config.watch_namespaces)
+            .into_iter()
+            .map(|apis| run_controller(apis, &config, ctx.clone())),
+    );
+    let lost_leadership = async {
+        match &elector {
+            Some(elector) => elector.keep_renewing().await,
+            None => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        _ = controllers => Ok(()),
+        _ = shutdown_signal() => Ok(()),
+        _ = lost_leadership => Err(anyhow::anyhow!("lost leadership; exiting so a new leader can take over")),
+    };
+    if let Some(elector) = &elector {
+        elector.release().await;
+        metrics.set_leader(false);
+    }
+    metrics_server.abort();
+    result
+}
+
+/// The watched APIs of one namespace (or of all namespaces).
+struct WatchedApis {
+    apps: Api<LivenessApp>,
+    deployments: Api<Deployment>,
+    services: Api<Service>,
+    config_maps: Api<ConfigMap>,
+    service_accounts: Api<ServiceAccount>,
+}
+
+fn watched_apis(client: &Client, namespaces: &[String]) -> Vec<WatchedApis> {
+    let scoped = |ns: Option<&str>| WatchedApis {
+        apps: scoped_api(client, ns),
+        deployments: scoped_api(client, ns),
+        services: scoped_api(client, ns),
+        config_maps: scoped_api(client, ns),
+        service_accounts: scoped_api(client, ns),
+    };
+    if namespaces.is_empty() {
+        vec![scoped(None)]
+    } else {
+        namespaces.iter().map(|ns| scoped(Some(ns))).collect()
+    }
+}
+
+fn scoped_api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Context>) {
+    let owned = watcher::Config::default().labels(MANAGED_BY_SELECTOR);
+    Controller::new(apis.apps, watcher::Config::default())
+        .owns(apis.deployments, owned.clone())
+        .owns(apis.services, owned.clone())
+        .owns(apis.config_maps, owned.clone())
+        .owns(apis.service_accounts, owned)
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .shutdown_on_signal()
+        .run(reconcile::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "reconcile round ended with an error");
+            }
+        })
+        .await;
+}
+
+/// What to do after a failed reconcile: wait for a spec change when the spec is wrong,
+/// back off exponentially (capped) when the failure is transient.
+fn error_policy(app: Arc<LivenessApp>, error: &Error, ctx: Arc<Context>) -> Action {
+    let failures = ctx.record_failure(&app);
+    match error.category() {
+        ErrorCategory::InvalidSpec => Action::await_change(),
+        ErrorCategory::NeedsChange => Action::requeue(ctx.config.resync_period),
+        ErrorCategory::Transient => Action::requeue(error::backoff(failures)),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,312 @@
+//! One reconcile of one LivenessApp, as a pipeline:
+//! validate → build (pure) → apply AWS → apply Kubernetes → status.
+//!
+//! Each step either hands the next one its input or ends the pipeline with an error whose
+//! category the error policy acts on. Status is written on every path, so `kubectl
+//! describe` always says what happened for the current generation, and what to fix.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::context::Context;
+use super::error::Error;
+use super::status::{Observation, conditions};
+use super::{apply, cleanup, events};
+use crate::aws::{AwsError, Provisioned};
+use crate::crd::{FIELD_MANAGER, FINALIZER, LivenessApp, LivenessAppStatus, condition};
+use crate::names::AppIdentity;
+use crate::plan::aws::{AppRef, DesiredAws, desired_aws};
+use crate::plan::kube::{KubeInputs, desired_kube};
+use crate::validate::validate_app;
+
+/// Entry point for the kube-runtime Controller.
+pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let namespace = app.namespace().unwrap_or_default();
+    let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &namespace);
+    let result = finalizer(&api, FINALIZER, app, |event| async {
+        match event {
+            FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
+            FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    });
+    ctx.metrics.reconciled(
+        started.elapsed().as_secs_f64(),
+        result.as_ref().err().map(Error::category),
+    );
+    result
+}
+
+async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
+    // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
+    let problems = validate_app(app, &ctx.validation);
+    if !problems.is_empty() {
+        let message = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let observations = [
+            condition::IDENTITY_POOL_READY,
+            condition::ROLES_READY,
+            condition::ENDPOINT_READY,
+        ]
+        .map(|type_| Observation::unknown(type_, "InvalidSpec", message.clone()))
+        .to_vec();
+        write_status(app, ctx, observations, None).await?;
+        events::warning(&ctx.recorder, app, "InvalidSpec", message).await;
+        return Err(Error::InvalidSpec(problems));
+    }
+
+    // 2. build the desired AWS state (pure).
+    let desired = desired_state(app, ctx).await?;
+
+    // 3. apply AWS.
+    let known_pool_id = app
+        .status
+        .as_ref()
+        .and_then(|s| s.identity_pool_id.as_deref());
+    let provisioned = match ctx.aws.ensure(&desired, known_pool_id).await {
+        Ok(provisioned) => provisioned,
+        Err(error) => {
+            let observations = aws_failure_observations(&error);
+            write_status(app, ctx, observations, None).await?;
+            events::warning(
+                &ctx.recorder,
+                app,
+                failure_reason(&error),
+                error.to_string(),
+            )
+            .await;
+            return Err(error.into());
+        }
+    };
+    for change in &provisioned.changes {
+        events::normal(
+            &ctx.recorder,
+            app,
+            events::change_reason(change),
+            change.to_string(),
+        )
+        .await;
+    }
+
+    // 4. apply Kubernetes.
+    let objects = desired_kube(
+        app,
+        &KubeInputs {
+            cluster: &ctx.config.cluster_name,
+            image: &ctx.config.endpoint_image,
+            identity_pool_id: &provisioned.identity_pool_id,
+            backend_role_arn: &provisioned.backend_role_arn,
+        },
+    )?;
+    let applied = async {
+        apply::apply(&ctx.client, &objects.service_account).await?;
+        apply::apply(&ctx.client, &objects.config_map).await?;
+        apply::apply(&ctx.client, &objects.service).await?;
+        apply::apply(&ctx.client, &objects.deployment).await
+    }
+    .await;
+    let endpoint = match applied {
+        Ok(deployment) => endpoint_observation(&deployment),
+        Err(error) => {
+            let message = format!("could not apply the endpoint objects: {error}");
+            let mut observations = aws_ready_observations(&provisioned);
+            observations.push(Observation::failed(
+                condition::ENDPOINT_READY,
+                "ApplyFailed",
+                message.clone(),
+            ));
+            write_status(app, ctx, observations, Some(&provisioned)).await?;
+            events::warning(&ctx.recorder, app, "ApplyFailed", message).await;
+            return Err(error.into());
+        }
+    };
+
+    // 5. status.
+    let mut observations = aws_ready_observations(&provisioned);
+    observations.push(endpoint);
+    write_status(app, ctx, observations, Some(&provisioned)).await?;
+    ctx.record_success(app);
+    Ok(Action::requeue(ctx.config.resync_period))
+}
+
+/// The desired AWS state of `app` (also used by clean-up).
+pub async fn desired_state(app: &LivenessApp, ctx: &Context) -> Result<DesiredAws, Error> {
+    let env = ctx.aws_env().await?;
+    let namespace = app.namespace().unwrap_or_default();
+    let uid = app.uid().unwrap_or_default();
+    Ok(desired_aws(
+        &app.spec,
+        AppRef {
+            namespace: &namespace,
+            name: &app.name_any(),
+            uid: &uid,
+        },
+        &env,
+    )?)
+}
+
+fn aws_ready_observations(provisioned: &Provisioned) -> Vec<Observation> {
+    let pool_reason = if provisioned.identity_pool_adopted {
+        "Adopted"
+    } else {
+        "InSync"
+    };
+    vec![
+        Observation::ok(
+            condition::IDENTITY_POOL_READY,
+            pool_reason,
+            format!("identity pool {} is in sync", provisioned.identity_pool_id),
+        ),
+        Observation::ok(
+            condition::ROLES_READY,
+            "InSync",
+            "roles, their least-privilege policies and the pool's role links are in sync",
+        ),
+    ]
+}
+
+/// Which component failed, judged by the AWS operation that failed.
+fn aws_failure_observations(error: &AwsError) -> Vec<Observation> {
+    let reason = failure_reason(error);
+    let message = error.to_string();
+    let pool_failed = error.operation().starts_with("cognito-identity:")
+        && error.operation() != "cognito-identity:SetIdentityPoolRoles";
+    let endpoint = Observation::unknown(
+        condition::ENDPOINT_READY,
+        "WaitingForAws",
+        "waits for the AWS objects",
+    );
+    if pool_failed {
+        vec![
+            Observation::failed(condition::IDENTITY_POOL_READY, reason, message),
+            Observation::unknown(
+                condition::ROLES_READY,
+                "WaitingForPool",
+                "waits for the identity pool",
+            ),
+            endpoint,
+        ]
+    } else {
+        vec![
+            Observation::ok(
+                condition::IDENTITY_POOL_READY,
+                "InSync",
+                "identity pool is in sync",
+            ),
+            Observation::failed(condition::ROLES_READY, reason, message),
+            endpoint,
+        ]
+    }
+}
+
+fn failure_reason(error: &AwsError) -> &'static str {
+    match error.code() {
+        Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
+            "AccessDenied"
+        }
+        Some("Conflict") => "Conflict",
+        _ if error.category() == crate::aws::Category::Transient => "AwsUnavailable",
+        _ => "AwsError",
+    }
+}
+
+/// EndpointReady from the Deployment's status: available replicas, as the kubelet reports.
+fn endpoint_observation(deployment: &Deployment) -> Observation {
+    let wanted = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let available = status.available_replicas.unwrap_or(0);
+    let current = status.observed_generation >= deployment.metadata.generation;
+    let message = format!("{available}/{wanted} endpoint replicas available");
+    if wanted == 0 {
+        Observation::ok(
+            condition::ENDPOINT_READY,
+            "ScaledToZero",
+            "endpoint scaled to 0 replicas",
+        )
+    } else if current && available >= 1 {
+        Observation::ok(condition::ENDPOINT_READY, "Available", message)
+    } else {
+        Observation::failed(condition::ENDPOINT_READY, "Unavailable", message)
+    }
+}
+
+/// Server-side applies the status subresource with the conditions for this generation.
+async fn write_status(
+    app: &LivenessApp,
+    ctx: &Context,
+    observations: Vec<Observation>,
+    provisioned: Option<&Provisioned>,
+) -> Result<(), Error> {
+    let generation = app.metadata.generation.unwrap_or_default();
+    let previous = app.status.clone().unwrap_or_default();
+    let identity = AppIdentity {
+        cluster: ctx.config.cluster_name.clone(),
+        namespace: app.namespace().unwrap_or_default(),
+        name: app.name_any(),
+    };
+    let status = LivenessAppStatus {
+        observed_generation: Some(generation),
+        conditions: conditions(
+            &previous.conditions,
+            observations,
+            generation,
+            Timestamp::now(),
+        ),
+        identity_pool_id: provisioned
+            .map(|p| p.identity_pool_id.clone())
+            .or(previous.identity_pool_id),
+        identity_pool_adopted: provisioned
+            .map(|p| p.identity_pool_adopted)
+            .or(previous.identity_pool_adopted),
+        client_role_arn: provisioned
+            .map(|p| p.client_role_arn.clone())
+            .or(previous.client_role_arn),
+        guest_role_arn: match provisioned {
+            Some(p) => p.guest_role_arn.clone(),
+            None => previous.guest_role_arn,
+        },
+        backend_role_arn: provisioned
+            .map(|p| p.backend_role_arn.clone())
+            .or(previous.backend_role_arn),
+        endpoint_url: provisioned
+            .map(|_| identity.endpoint_url())
+            .or(previous.endpoint_url),
+        frontend_config_map: provisioned
+            .map(|_| identity.config_map_name())
+            .or(previous.frontend_config_map),
+    };
+    let patch = json!({
+        "apiVersion": "faceliveness.dev/v1alpha1",
+        "kind": "LivenessApp",
+        "status": status,
+    });
+    let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &identity.namespace);
+    api.patch_status(
+        &identity.name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Runs the real `liveness-operator run` binary against the test ground, as a child
+//! process, so tests can SIGKILL it, run two of them, and read its /metrics.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::testground::TestGround;
+
+/// A running operator process; killed when dropped.
+pub struct OperatorProcess {
+    child: Child,
+    /// Address of its /metrics, /healthz and /readyz.
+    pub metrics_addr: String,
+    /// Its leader-election identity.
+    pub identity: String,
+    /// File receiving its stdout and stderr.
+    pub log_path: std::path::PathBuf,
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Settings every test operator shares: scoped to `namespace` (and its Lease there).
+pub fn start(
+    ground: &TestGround,
+    namespace: &str,
+    identity: &str,
+    extra: &[&str],
+) -> OperatorProcess {
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let log_path = std::env::temp_dir().join(format!("{namespace}-{identity}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_liveness-operator"))
+        .arg("run")
+        .args(["--watch-namespaces", namespace])
+        .args(["--lease-namespace", namespace])
+        .args(["--pod-name", identity])
+        .args(["--metrics-addr", &metrics_addr])
+        .args([
+            "--oidc-provider",
+            "oidc.eks.us-east-1.amazonaws.com/id/TESTGROUND",
+        ])
+        .args(["--cluster-name", namespace])
+        .args(["--lease-duration", "6s"])
+        .args(extra)
+        .envs(ground.env.iter().filter(|(k, _)| *k != "PATH"))
+        .env("RUST_LOG", "info,liveness_operator=debug")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start liveness-operator");
+    OperatorProcess {
+        child,
+        metrics_addr,
+        identity: identity.to_string(),
+        log_path,
+    }
+}
+
+impl OperatorProcess {
+    /// Sends SIGKILL: no clean-up, no lease release.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process still runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The body of GET /metrics (empty when not reachable).
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.metrics_addr);
+        match reqwest::get(url).await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Its log so far, for assertion messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for OperatorProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls `check` until it returns Some or `timeout` passes.
+pub async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
