@@ -1,7 +1,11 @@
 //! `liveness-operator`: the controller and its tools. Parses flags and wires; the logic
 //! lives in the library.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use liveness_operator::plan::{kube::DEFAULT_API_IMAGE, render};
 
 #[derive(Parser)]
 #[command(
@@ -17,11 +21,71 @@ struct Cli {
 enum Command {
     /// Print the LivenessApp CustomResourceDefinition (YAML) to stdout.
     Crd,
+    /// Print, offline, the AWS and Kubernetes objects a LivenessApp will get (for review),
+    /// or with --operator-policy the IAM policy the operator itself needs.
+    Plan(PlanArgs),
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// LivenessApp manifest to plan (`-` reads stdin).
+    #[arg(
+        short = 'f',
+        long = "file",
+        required_unless_present = "operator_policy"
+    )]
+    file: Option<PathBuf>,
+    /// Print the operator's own minimal IAM policy (JSON) instead.
+    #[arg(long, conflicts_with = "file")]
+    operator_policy: bool,
+    /// AWS account the operator runs in.
+    #[arg(long, default_value = render::EXAMPLE_ACCOUNT_ID)]
+    account_id: String,
+    /// AWS partition (aws, aws-cn, aws-us-gov).
+    #[arg(long, default_value = "aws")]
+    partition: String,
+    /// Cluster name the operator is started with (part of every AWS name).
+    #[arg(long, default_value = "default")]
+    cluster: String,
+    /// The cluster's IAM OIDC provider, e.g. oidc.eks.us-east-1.amazonaws.com/id/<id>.
+    #[arg(long)]
+    oidc_provider: Option<String>,
+    /// Image of the endpoint.
+    #[arg(long, default_value = DEFAULT_API_IMAGE)]
+    image: String,
+    /// Face Liveness regions to accept beyond the built-in list.
+    #[arg(long, value_delimiter = ',')]
+    extra_liveness_regions: Vec<String>,
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crd => print!("{}", liveness_operator::crd::crd_yaml()),
+        Command::Plan(args) => print!("{}", plan(args)?),
     }
     Ok(())
+}
+
+fn plan(args: PlanArgs) -> anyhow::Result<String> {
+    if args.operator_policy {
+        return Ok(render::render_operator_policy(
+            &args.partition,
+            &args.account_id,
+        ));
+    }
+    let file = args.file.expect("clap requires --file");
+    let yaml = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading stdin")?
+    } else {
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let options = render::PlanOptions {
+        account_id: args.account_id,
+        partition: args.partition,
+        cluster: args.cluster,
+        oidc_provider: args.oidc_provider,
+        image: args.image,
+        extra_regions: args.extra_liveness_regions,
+    };
+    Ok(render::render_plan(&yaml, &options)?)
 }

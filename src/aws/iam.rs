@@ -1,0 +1,276 @@
+//! IAM role operations, one SDK call each, with errors named by IAM action and role ARN.
+//! Decisions (what to change) live in [`super::sync`]; this file only talks to IAM.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
+
+use crate::plan::aws::RolePlan;
+use crate::plan::policy::PolicyDocument;
+use crate::plan::trust::TrustPolicy;
+
+use super::error::{AwsError, NotFoundIsNone};
+
+/// A role as IAM reports it.
+#[derive(Clone, Debug)]
+pub(crate) struct ObservedRole {
+    pub arn: String,
+    pub path: String,
+    /// Trust policy as returned (URL-encoded JSON).
+    pub trust: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The IAM client of the layer.
+#[derive(Clone, Debug)]
+pub(crate) struct Iam {
+    pub client: Client,
+}
+
+fn sdk<E>(
+    op: &str,
+    arn: &str,
+) -> impl FnOnce(
+    aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> AwsError
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (op, arn) = (op.to_string(), arn.to_string());
+    move |e| AwsError::from_sdk(&op, &arn, e)
+}
+
+fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect()
+}
+
+fn observed(role: &aws_sdk_iam::types::Role) -> ObservedRole {
+    ObservedRole {
+        arn: role.arn().into(),
+        path: role.path().into(),
+        trust: role.assume_role_policy_document().unwrap_or("").into(),
+        tags: role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+    }
+}
+
+impl Iam {
+    /// The role, or `None` when it does not exist.
+    pub async fn get_role(&self, name: &str, arn: &str) -> Result<Option<ObservedRole>, AwsError> {
+        let out = self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(sdk("iam:GetRole", arn))
+            .found()?;
+        Ok(out.and_then(|o| o.role().map(observed)))
+    }
+
+    /// Creates the role with its trust policy and tags in one call (so a role of ours is
+    /// never untagged), returning its ARN.
+    pub async fn create_role(
+        &self,
+        plan: &RolePlan,
+        trust: &TrustPolicy,
+        role_tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_role()
+            .role_name(&plan.name)
+            .path(plan.path)
+            .assume_role_policy_document(trust.document().to_json())
+            .description(format!(
+                "liveness-operator: {} role of a LivenessApp",
+                plan.kind.as_str()
+            ))
+            .set_tags(Some(tags(role_tags)))
+            .send()
+            .await
+            .map_err(sdk("iam:CreateRole", &plan.arn))?;
+        Ok(out
+            .role()
+            .map(|r| r.arn().to_string())
+            .unwrap_or_else(|| plan.arn.clone()))
+    }
+
+    pub async fn update_trust(
+        &self,
+        name: &str,
+        arn: &str,
+        trust: &TrustPolicy,
+    ) -> Result<(), AwsError> {
+        self.client
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust.document().to_json())
+            .send()
+            .await
+            .map_err(sdk("iam:UpdateAssumeRolePolicy", arn))?;
+        Ok(())
+    }
+
+    pub async fn tag_role(
+        &self,
+        name: &str,
+        arn: &str,
+        role_tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        self.client
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(tags(role_tags)))
+            .send()
+            .await
+            .map_err(sdk("iam:TagRole", arn))?;
+        Ok(())
+    }
+
+    /// Names of the role's inline policies (all pages).
+    pub async fn list_inline(&self, name: &str, arn: &str) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .client
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(sdk("iam:ListRolePolicies", arn))?;
+            names.extend(out.policy_names().iter().cloned());
+            marker = out.marker().map(str::to_string);
+            if !out.is_truncated() || marker.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// The inline policy document as returned (URL-encoded JSON), `None` if absent.
+    pub async fn get_inline(
+        &self,
+        name: &str,
+        arn: &str,
+        policy: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(sdk("iam:GetRolePolicy", arn))
+            .found()?;
+        Ok(out.map(|o| o.policy_document().to_string()))
+    }
+
+    pub async fn put_inline(
+        &self,
+        name: &str,
+        arn: &str,
+        policy: &str,
+        document: &PolicyDocument,
+    ) -> Result<(), AwsError> {
+        self.client
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .policy_document(document.to_json())
+            .send()
+            .await
+            .map_err(sdk("iam:PutRolePolicy", arn))?;
+        Ok(())
+    }
+
+    /// Deletes an inline policy; already gone counts as done.
+    pub async fn delete_inline(&self, name: &str, arn: &str, policy: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(sdk("iam:DeleteRolePolicy", arn))
+            .found()?;
+        Ok(())
+    }
+
+    /// ARNs of managed policies attached to the role (all pages).
+    pub async fn list_attached(&self, name: &str, arn: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .client
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(sdk("iam:ListAttachedRolePolicies", arn))?;
+            arns.extend(
+                out.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
+            marker = out.marker().map(str::to_string);
+            if !out.is_truncated() || marker.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+
+    /// Detaches a managed policy; already detached counts as done.
+    pub async fn detach(&self, name: &str, arn: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.client
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk("iam:DetachRolePolicy", arn))
+            .found()?;
+        Ok(())
+    }
+
+    /// Deletes the role with everything IAM requires gone first (inline policies,
+    /// attachments). NotFound at any step counts as done.
+    pub async fn delete_role(&self, name: &str, arn: &str) -> Result<(), AwsError> {
+        let Some(inline) = self.list_inline(name, arn).await.found()? else {
+            return Ok(());
+        };
+        for policy in inline {
+            self.delete_inline(name, arn, &policy).await?;
+        }
+        let Some(attached) = self.list_attached(name, arn).await.found()? else {
+            return Ok(());
+        };
+        for policy_arn in attached {
+            self.detach(name, arn, &policy_arn).await?;
+        }
+        self.client
+            .delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(sdk("iam:DeleteRole", arn))
+            .found()?;
+        Ok(())
+    }
+}

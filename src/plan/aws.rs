@@ -1,0 +1,367 @@
+//! Spec → the AWS objects one LivenessApp owns: identity pool, roles, policies and tags.
+//!
+//! Pure: no clients. The controller and `liveness-operator plan` both build a
+//! [`DesiredAws`] here, and [`crate::aws`] makes AWS match it. Names come from
+//! [`crate::names`]; trust policies from [`super::trust`].
+
+use std::collections::BTreeMap;
+
+use crate::crd::{DeletionPolicy, LivenessAppSpec, OutputSpec};
+use crate::names::{AppIdentity, IAM_ROLE_PATH, RoleKind};
+
+use super::policy::{PolicyDocument, Statement};
+use super::trust::{Amr, InvalidOidcProvider, InvalidPoolId, OidcProvider, PoolId, TrustPolicy};
+
+/// Tag carrying the LivenessApp's `metadata.uid`: proof of ownership.
+pub const TAG_OWNER_UID: &str = "faceliveness.dev/owner-uid";
+/// Tag carrying `<namespace>/<name>`, for people reading the console.
+pub const TAG_APP: &str = "faceliveness.dev/app";
+/// Tag carrying the operator's cluster name.
+pub const TAG_CLUSTER: &str = "faceliveness.dev/cluster";
+/// Tag naming the tool that manages the object.
+pub const TAG_MANAGED_BY: &str = "managed-by";
+/// Value of [`TAG_MANAGED_BY`].
+pub const MANAGER: &str = "liveness-operator";
+/// Name of the one inline policy on each role.
+pub const INLINE_POLICY_NAME: &str = "liveness";
+
+/// Operator-wide facts the plan needs (flags of the controller, or of `plan`).
+#[derive(Clone, Debug)]
+pub struct AwsEnv {
+    /// The AWS account the operator works in.
+    pub account_id: String,
+    /// AWS partition, `aws` outside China and GovCloud.
+    pub partition: String,
+    /// Cluster name (tags and names, so two clusters can share an account).
+    pub cluster: String,
+    /// The cluster's IAM OIDC provider for IRSA.
+    pub oidc_provider: String,
+}
+
+/// The LivenessApp being planned.
+#[derive(Clone, Copy, Debug)]
+pub struct AppRef<'a> {
+    /// metadata.namespace.
+    pub namespace: &'a str,
+    /// metadata.name.
+    pub name: &'a str,
+    /// metadata.uid.
+    pub uid: &'a str,
+}
+
+/// Why no plan could be made (validation normally catches these first).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// `spec.identityPool.existingPoolId` is malformed.
+    #[error("spec.identityPool.existingPoolId: {0}")]
+    PoolId(#[from] InvalidPoolId),
+    /// The operator's OIDC provider flag is malformed.
+    #[error("operator flag --oidc-provider: {0}")]
+    Oidc(#[from] InvalidOidcProvider),
+}
+
+/// Everything AWS should hold for one LivenessApp.
+#[derive(Clone, Debug)]
+pub struct DesiredAws {
+    /// Names derive from this.
+    pub app: AppIdentity,
+    /// metadata.uid of the LivenessApp.
+    pub owner_uid: String,
+    /// Region of the identity pool.
+    pub region: String,
+    /// Account of the roles and pool.
+    pub account_id: String,
+    /// AWS partition.
+    pub partition: String,
+    /// What happens on CR deletion.
+    pub deletion_policy: DeletionPolicy,
+    /// The identity pool.
+    pub pool: PoolPlan,
+    /// Tags on every object this app creates.
+    pub tags: BTreeMap<String, String>,
+    /// Role of signed-in identities.
+    pub client_role: RolePlan,
+    /// Role of guests, when allowed.
+    pub guest_role: Option<RolePlan>,
+    /// Role of the endpoint pods.
+    pub backend_role: RolePlan,
+}
+
+/// The identity pool: created and owned, or adopted.
+#[derive(Clone, Debug)]
+pub struct PoolPlan {
+    /// Create a pool or adopt an existing one.
+    pub mode: PoolMode,
+    /// Name of a created pool (also shown for adopted ones, never applied to them).
+    pub name: String,
+    /// AllowUnauthenticatedIdentities of a created pool; whether a guest role is linked.
+    pub allow_unauthenticated: bool,
+    /// CognitoIdentityProviders of a created pool.
+    pub providers: Vec<CognitoProvider>,
+}
+
+/// Whether the operator owns the pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PoolMode {
+    /// Create (or find by owner tag) a pool; its settings are enforced; deleted on Delete.
+    Create,
+    /// Use this pool; only the role links are managed; never deleted.
+    Adopt(PoolId),
+}
+
+/// A Cognito user pool app client trusted by the identity pool.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CognitoProvider {
+    /// `cognito-idp.<region>.amazonaws.com/<userPoolId>`.
+    pub provider_name: String,
+    /// App client id.
+    pub client_id: String,
+}
+
+/// One IAM role with its single inline policy.
+#[derive(Clone, Debug)]
+pub struct RolePlan {
+    /// Client, guest or backend.
+    pub kind: RoleKind,
+    /// Role name (from [`AppIdentity::role_name`]).
+    pub name: String,
+    /// IAM path, [`IAM_ROLE_PATH`].
+    pub path: &'static str,
+    /// ARN the role will have.
+    pub arn: String,
+    /// Who may assume it.
+    pub trust: RoleTrust,
+    /// Name of the inline policy.
+    pub policy_name: &'static str,
+    /// The inline policy.
+    pub policy: PolicyDocument,
+}
+
+/// Who may assume a role. Cognito trust needs the pool id, known only once the pool
+/// exists, so it is completed by [`RolePlan::trust_policy`].
+#[derive(Clone, Debug)]
+pub enum RoleTrust {
+    /// Identities of the app's pool with this `amr`.
+    IdentityPool(Amr),
+    /// The endpoint's ServiceAccount through IRSA.
+    Irsa(TrustPolicy),
+}
+
+impl RolePlan {
+    /// The trust policy, given the id of the app's pool.
+    pub fn trust_policy(&self, pool: &PoolId) -> TrustPolicy {
+        match &self.trust {
+            RoleTrust::IdentityPool(amr) => TrustPolicy::cognito(pool, *amr),
+            RoleTrust::Irsa(policy) => policy.clone(),
+        }
+    }
+}
+
+impl DesiredAws {
+    /// Roles that should exist, client first.
+    pub fn roles(&self) -> impl Iterator<Item = &RolePlan> {
+        [
+            Some(&self.client_role),
+            self.guest_role.as_ref(),
+            Some(&self.backend_role),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Every role name this app may ever own (for clean-up of roles no longer desired).
+    pub fn all_role_names(&self) -> [(RoleKind, String); 3] {
+        [RoleKind::Client, RoleKind::Guest, RoleKind::Backend]
+            .map(|kind| (kind, self.app.role_name(kind)))
+    }
+
+    /// ARN of the role `name` under the operator's path in this account.
+    pub fn role_arn(&self, name: &str) -> String {
+        role_arn(&self.partition, &self.account_id, name)
+    }
+
+    /// `arn:<partition>:cognito-identity:<region>:<account>:identitypool/<id>`.
+    pub fn pool_arn(&self, pool: &PoolId) -> String {
+        format!(
+            "arn:{}:cognito-identity:{}:{}:identitypool/{pool}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
+    /// Whether `tags` prove that this app owns the object.
+    pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.get(TAG_OWNER_UID) == Some(&self.owner_uid)
+    }
+}
+
+/// Builds the desired AWS state of one LivenessApp.
+pub fn desired_aws(
+    spec: &LivenessAppSpec,
+    app: AppRef<'_>,
+    env: &AwsEnv,
+) -> Result<DesiredAws, PlanError> {
+    let identity = AppIdentity {
+        cluster: env.cluster.clone(),
+        namespace: app.namespace.into(),
+        name: app.name.into(),
+    };
+    let oidc = OidcProvider::parse(&env.oidc_provider)?;
+    let pool_spec = &spec.identity_pool;
+    let mode = match &pool_spec.existing_pool_id {
+        Some(id) => PoolMode::Adopt(PoolId::parse(id)?),
+        None => PoolMode::Create,
+    };
+    let role = |kind, trust, policy| RolePlan {
+        kind,
+        name: identity.role_name(kind),
+        path: IAM_ROLE_PATH,
+        arn: role_arn(&env.partition, &env.account_id, &identity.role_name(kind)),
+        trust,
+        policy_name: INLINE_POLICY_NAME,
+        policy,
+    };
+    let tags = BTreeMap::from([
+        (TAG_OWNER_UID.to_string(), app.uid.to_string()),
+        (TAG_APP.into(), format!("{}/{}", app.namespace, app.name)),
+        (TAG_CLUSTER.into(), env.cluster.clone()),
+        (TAG_MANAGED_BY.into(), MANAGER.into()),
+    ]);
+    let backend_trust = TrustPolicy::irsa(
+        &oidc,
+        &env.partition,
+        &env.account_id,
+        &identity.service_account_subject(),
+    );
+    Ok(DesiredAws {
+        owner_uid: app.uid.into(),
+        region: spec.region.clone(),
+        account_id: env.account_id.clone(),
+        partition: env.partition.clone(),
+        deletion_policy: spec.deletion_policy,
+        pool: PoolPlan {
+            mode,
+            name: identity.pool_name(),
+            allow_unauthenticated: pool_spec.allow_unauthenticated,
+            providers: pool_spec
+                .user_pool
+                .iter()
+                .map(|u| CognitoProvider {
+                    provider_name: u.provider_name.clone(),
+                    client_id: u.client_id.clone(),
+                })
+                .collect(),
+        },
+        tags,
+        client_role: role(
+            RoleKind::Client,
+            RoleTrust::IdentityPool(Amr::Authenticated),
+            browser_policy(),
+        ),
+        guest_role: pool_spec.allow_unauthenticated.then(|| {
+            role(
+                RoleKind::Guest,
+                RoleTrust::IdentityPool(Amr::Unauthenticated),
+                browser_policy(),
+            )
+        }),
+        backend_role: role(
+            RoleKind::Backend,
+            RoleTrust::Irsa(backend_trust),
+            backend_policy(spec, &env.partition, &env.account_id),
+        ),
+        app: identity,
+    })
+}
+
+fn role_arn(partition: &str, account_id: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role{IAM_ROLE_PATH}{name}")
+}
+
+/// Browser roles may only stream a liveness check. StartFaceLivenessSession has no
+/// resource-level permissions, hence `*`.
+fn browser_policy() -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow(
+        "StartLivenessStream",
+        &["rekognition:StartFaceLivenessSession"],
+        vec!["*".into()],
+    )])
+}
+
+/// The backend creates sessions and reads results (no resource-level permissions), and,
+/// when images are stored, writes under the prefix and uses the app's key.
+fn backend_policy(spec: &LivenessAppSpec, partition: &str, account_id: &str) -> PolicyDocument {
+    let mut statements = vec![Statement::allow(
+        "LivenessSessions",
+        &[
+            "rekognition:CreateFaceLivenessSession",
+            "rekognition:GetFaceLivenessSessionResults",
+        ],
+        vec!["*".into()],
+    )];
+    if let Some(output) = &spec.endpoint.output {
+        statements.push(Statement::allow(
+            "StoreSessionImages",
+            &["s3:PutObject"],
+            vec![format!(
+                "arn:{partition}:s3:::{}/{}*",
+                output.s3_bucket,
+                output.s3_key_prefix.as_deref().unwrap_or("")
+            )],
+        ));
+        if let Some(statement) = kms_statement(output, &spec.region, partition, account_id) {
+            statements.push(statement);
+        }
+    }
+    PolicyDocument::new(statements)
+}
+
+/// Rekognition encrypts the images with the caller's key (GenerateDataKey, also what S3
+/// needs for an SSE-KMS PutObject) and decrypts them to return them from
+/// GetFaceLivenessSessionResults (Decrypt). IAM cannot scope a policy to an alias, so an
+/// alias becomes "any key of the account in the region that carries this alias".
+fn kms_statement(
+    output: &OutputSpec,
+    region: &str,
+    partition: &str,
+    account_id: &str,
+) -> Option<Statement> {
+    const ACTIONS: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
+    let key = output.kms_key_id.as_deref()?;
+    let statement = if key.starts_with("arn:") && key.contains(":key/") {
+        Statement::allow("UseImageKey", ACTIONS, vec![key.to_string()])
+    } else if let Some(alias) = alias_name(key) {
+        let key_region = key.split(':').nth(3).unwrap_or(region);
+        Statement::allow(
+            "UseImageKey",
+            ACTIONS,
+            vec![format!(
+                "arn:{partition}:kms:{key_region}:{account_id}:key/*"
+            )],
+        )
+        .when("ForAnyValue:StringEquals", "kms:ResourceAliases", &[&alias])
+    } else {
+        Statement::allow(
+            "UseImageKey",
+            ACTIONS,
+            vec![format!(
+                "arn:{partition}:kms:{region}:{account_id}:key/{key}"
+            )],
+        )
+    };
+    Some(statement)
+}
+
+/// `alias/x` for `alias/x` or `arn:…:alias/x`.
+fn alias_name(key: &str) -> Option<String> {
+    if key.starts_with("alias/") {
+        Some(key.to_string())
+    } else if key.starts_with("arn:") {
+        key.split_once(":alias/").map(|(_, a)| format!("alias/{a}"))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+#[path = "aws_tests.rs"]
+mod tests;

@@ -1,0 +1,15 @@
+//! Desired state, computed without any client: what AWS and Kubernetes should hold for a
+//! LivenessApp. The controller applies it; `liveness-operator plan` prints it for review.
+//!
+//! - [`aws`]: identity pool, roles, inline and trust policies, tags.
+//! - [`kube`]: ServiceAccount, Deployment, Service, ConfigMap of the endpoint.
+//! - [`operator`]: the IAM policy the operator itself needs.
+//! - [`policy`] / [`trust`]: typed policy documents; trust policies that cannot omit `aud`.
+//! - [`render`]: the text `liveness-operator plan` prints.
+
+pub mod aws;
+pub mod kube;
+pub mod operator;
+pub mod policy;
+pub mod render;
+pub mod trust;

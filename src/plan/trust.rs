@@ -1,0 +1,239 @@
+//! Trust policies, built so that an unsafe one cannot be written.
+//!
+//! A role trusting `cognito-identity.amazonaws.com` without the
+//! `cognito-identity.amazonaws.com:aud` condition can be assumed with a token from *any*
+//! identity pool in any account. [`TrustPolicy`] therefore has a private field and only
+//! two constructors: [`TrustPolicy::cognito`] (needs a [`PoolId`], which only exists once
+//! the pool does) and [`TrustPolicy::irsa`]; both always carry their `aud` condition. The
+//! IAM layer accepts only `TrustPolicy` for CreateRole / UpdateAssumeRolePolicy.
+//!
+//! ```compile_fail
+//! use liveness_operator::plan::{policy::PolicyDocument, trust::TrustPolicy};
+//! let _ = TrustPolicy(PolicyDocument::new(vec![])); // private: does not compile
+//! ```
+
+use std::fmt;
+
+use super::policy::{Effect, PolicyDocument, Statement};
+
+/// Service principal of Cognito identity pools.
+pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
+/// The web-identity assume action used by identity pools and IRSA.
+pub const ASSUME_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+/// Audience of IRSA tokens.
+pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// An identity pool id, `<region>:<uuid>`. Exists only for a pool that exists (parsed from
+/// AWS or from `existingPoolId`) or as the offline-plan placeholder.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolId(String);
+
+/// Text that is not an identity pool id.
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' is not an identity pool id (<region>:<uuid>)")]
+pub struct InvalidPoolId(pub String);
+
+impl PoolId {
+    /// Parses `<region>:<uuid>`.
+    pub fn parse(id: &str) -> Result<Self, InvalidPoolId> {
+        let valid = id.len() <= 55
+            && id.split_once(':').is_some_and(|(region, uuid)| {
+                !region.is_empty()
+                    && region
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !uuid.is_empty()
+                    && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+            });
+        if valid {
+            Ok(Self(id.to_string()))
+        } else {
+            Err(InvalidPoolId(id.to_string()))
+        }
+    }
+
+    /// `<identity-pool-id>`: stands for the id AWS will assign, in offline plans only.
+    pub fn placeholder() -> Self {
+        Self("<identity-pool-id>".into())
+    }
+
+    /// The id as AWS writes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PoolId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which identities of the pool a Cognito-trusted role is for (`amr` claim).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Amr {
+    /// Signed-in identities.
+    Authenticated,
+    /// Guest identities.
+    Unauthenticated,
+}
+
+impl Amr {
+    /// The claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Amr::Authenticated => "authenticated",
+            Amr::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+/// The cluster's IAM OIDC provider for IRSA, e.g.
+/// `oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE` (no scheme).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcProvider {
+    host_path: String,
+}
+
+/// Text that is not an OIDC provider.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "'{0}' is not an IAM OIDC provider: use the issuer without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+)]
+pub struct InvalidOidcProvider(pub String);
+
+impl OidcProvider {
+    /// Accepts the issuer with or without `https://` and a trailing `/`.
+    pub fn parse(issuer: &str) -> Result<Self, InvalidOidcProvider> {
+        let host_path = issuer
+            .trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let valid = !host_path.is_empty()
+            && host_path.contains('.')
+            && !host_path.contains("://")
+            && host_path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c));
+        if valid {
+            Ok(Self {
+                host_path: host_path.to_string(),
+            })
+        } else {
+            Err(InvalidOidcProvider(issuer.to_string()))
+        }
+    }
+
+    /// Issuer without scheme; the prefix of its condition keys.
+    pub fn host_path(&self) -> &str {
+        &self.host_path
+    }
+
+    /// `arn:<partition>:iam::<account>:oidc-provider/<host/path>`.
+    pub fn arn(&self, partition: &str, account_id: &str) -> String {
+        format!(
+            "arn:{partition}:iam::{account_id}:oidc-provider/{}",
+            self.host_path
+        )
+    }
+}
+
+/// A role trust policy that always restricts its audience. See the module docs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustPolicy(PolicyDocument);
+
+impl TrustPolicy {
+    /// Identities of exactly this pool, authenticated or guest, may assume the role.
+    pub fn cognito(pool: &PoolId, amr: Amr) -> Self {
+        let statement = Statement {
+            sid: Some("IdentityPool".into()),
+            effect: Effect::Allow,
+            principal: Some([("Federated".into(), vec![COGNITO_IDENTITY.into()])].into()),
+            action: vec![ASSUME_WEB_IDENTITY.into()],
+            resource: None,
+            condition: Default::default(),
+        }
+        .when(
+            "StringEquals",
+            "cognito-identity.amazonaws.com:aud",
+            &[pool.as_str()],
+        )
+        .when(
+            "ForAnyValue:StringLike",
+            "cognito-identity.amazonaws.com:amr",
+            &[amr.as_str()],
+        );
+        Self(PolicyDocument::new(vec![statement]))
+    }
+
+    /// Pods running as `service_account_subject` (`system:serviceaccount:<ns>:<sa>`) in
+    /// the cluster of `provider` may assume the role.
+    pub fn irsa(
+        provider: &OidcProvider,
+        partition: &str,
+        account_id: &str,
+        service_account_subject: &str,
+    ) -> Self {
+        let host = provider.host_path();
+        let statement = Statement {
+            sid: Some("EndpointServiceAccount".into()),
+            effect: Effect::Allow,
+            principal: Some(
+                [(
+                    "Federated".into(),
+                    vec![provider.arn(partition, account_id)],
+                )]
+                .into(),
+            ),
+            action: vec![ASSUME_WEB_IDENTITY.into()],
+            resource: None,
+            condition: Default::default(),
+        }
+        .when(
+            "StringEquals",
+            &format!("{host}:sub"),
+            &[service_account_subject],
+        )
+        .when("StringEquals", &format!("{host}:aud"), &[STS_AUDIENCE]);
+        Self(PolicyDocument::new(vec![statement]))
+    }
+
+    /// The document to send to IAM.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_ids_must_look_like_region_colon_uuid() {
+        assert!(PoolId::parse("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9").is_ok());
+        for bad in [
+            "",
+            "us-east-1",
+            "us-east-1:",
+            ":abc",
+            "us-east-1:xyz",
+            "US:ab",
+        ] {
+            assert!(PoolId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn oidc_provider_accepts_issuer_url_and_builds_its_arn() {
+        let p =
+            OidcProvider::parse("https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE/").unwrap();
+        assert_eq!(p.host_path(), "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE");
+        assert_eq!(
+            p.arn("aws", "123456789012"),
+            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"
+        );
+        assert!(OidcProvider::parse("").is_err());
+        assert!(OidcProvider::parse("https://").is_err());
+        assert!(OidcProvider::parse("a b").is_err());
+    }
+}
