@@ -210,9 +210,11 @@ impl Intercept for CallInterceptor {
         "liveness-operator call counter"
     }
 
-    fn read_before_execution(
+    // Not read_before_execution: the operation's Metadata is in the bag only from here on.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg

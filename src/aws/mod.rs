@@ -30,6 +30,9 @@ pub use error::{AwsError, Category};
 
 /// What the operator does in AWS for one LivenessApp. Implementations must be idempotent
 /// and safe to re-run after a crash at any point.
+///
+/// `desired` comes from [`crate::plan::aws::desired_aws`] with the account id that
+/// [`LivenessAws::account_id`] returns (pool ARNs for tagging are built from it).
 #[async_trait]
 pub trait LivenessAws: Send + Sync {
     /// The account the operator's credentials belong to (input of the plan).

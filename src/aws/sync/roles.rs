@@ -1,0 +1,150 @@
+//! The role half of a pass: create each role or put back its trust policy, tags and
+//! single inline policy; remove what someone added; drop a guest role no longer wanted.
+
+use crate::names::RoleKind;
+use crate::plan::aws::{RolePlan, TAG_OWNER_UID};
+use crate::plan::trust::PoolId;
+
+use super::Run;
+use crate::aws::error::AwsError;
+use crate::aws::{Action, AwsObject};
+impl Run<'_> {
+    /// Creates the role or puts back its trust policy, tags and single inline policy,
+    /// removing inline and managed policies someone added. Returns its ARN.
+    pub(super) async fn role(
+        &mut self,
+        plan: &RolePlan,
+        pool: Option<&PoolId>,
+    ) -> Result<String, AwsError> {
+        let (iam, desired) = (self.iam, self.desired);
+        let object = || AwsObject::Role(plan.kind, plan.name.clone());
+        let trust = pool.map(|p| plan.trust_policy(p));
+        let Some(role) = iam.get_role(&plan.name, &plan.arn).await? else {
+            let mut arn = plan.arn.clone();
+            if let (true, Some(trust)) = (self.apply, &trust) {
+                arn = iam.create_role(plan, trust, &desired.tags).await?;
+                self.created_role = true;
+                iam.put_inline(&plan.name, &arn, plan.policy_name, &plan.policy)
+                    .await?;
+            }
+            self.record(Action::Created, object(), format!("at {arn}"));
+            return Ok(arn);
+        };
+        if !desired.owns(&role.tags) {
+            return Err(AwsError::conflict(
+                "iam:CreateRole",
+                &plan.arn,
+                format!(
+                    "IAM role {} exists but is not owned by this LivenessApp ({TAG_OWNER_UID} is {}, expected {}); \
+                     it may be left from a deleted LivenessApp of the same name with deletionPolicy Retain: \
+                     delete that role, or tag it {TAG_OWNER_UID}={} to hand it to this app",
+                    plan.name,
+                    role.tags
+                        .get(TAG_OWNER_UID)
+                        .map_or("absent".into(), |u| format!("'{u}'")),
+                    desired.owner_uid,
+                    desired.owner_uid,
+                ),
+            ));
+        }
+        if role.path != plan.path {
+            return Err(AwsError::conflict(
+                "iam:CreateRole",
+                &role.arn,
+                format!(
+                    "IAM role {} exists under path {} instead of {}: delete it so it can be recreated",
+                    plan.name, role.path, plan.path
+                ),
+            ));
+        }
+        let arn = role.arn.clone();
+        if let Some(trust) = &trust
+            && !trust.document().same_as_aws(&role.trust)
+        {
+            self.write(
+                Action::Updated,
+                object(),
+                "trust policy restored",
+                iam.update_trust(&plan.name, &arn, trust),
+            )
+            .await?;
+        }
+        if desired
+            .tags
+            .iter()
+            .any(|(k, v)| role.tags.get(k) != Some(v))
+        {
+            self.write(
+                Action::Updated,
+                object(),
+                "tags restored",
+                iam.tag_role(&plan.name, &arn, &desired.tags),
+            )
+            .await?;
+        }
+        self.role_policies(plan, &arn).await?;
+        Ok(arn)
+    }
+
+    async fn role_policies(&mut self, plan: &RolePlan, arn: &str) -> Result<(), AwsError> {
+        let iam = self.iam;
+        let object = || AwsObject::Role(plan.kind, plan.name.clone());
+        let inline = iam.list_inline(&plan.name, arn).await?;
+        for extra in inline.iter().filter(|p| *p != plan.policy_name) {
+            self.write(
+                Action::Updated,
+                object(),
+                format!("removed inline policy {extra} (not part of the app)"),
+                iam.delete_inline(&plan.name, arn, extra),
+            )
+            .await?;
+        }
+        let current = if inline.iter().any(|p| p == plan.policy_name) {
+            iam.get_inline(&plan.name, arn, plan.policy_name).await?
+        } else {
+            None
+        };
+        let detail = match &current {
+            None => Some("inline policy restored"),
+            Some(doc) if !plan.policy.same_as_aws(doc) => Some("inline policy put back"),
+            Some(_) => None,
+        };
+        if let Some(detail) = detail {
+            self.write(
+                Action::Updated,
+                object(),
+                detail,
+                iam.put_inline(&plan.name, arn, plan.policy_name, &plan.policy),
+            )
+            .await?;
+        }
+        for policy_arn in iam.list_attached(&plan.name, arn).await? {
+            self.write(
+                Action::Updated,
+                object(),
+                format!("detached managed policy {policy_arn} (not part of the app)"),
+                iam.detach(&plan.name, arn, &policy_arn),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+    /// Guests were allowed and no longer are: the (already unlinked) guest role goes.
+    pub(super) async fn remove_unwanted_guest(&mut self) -> Result<(), AwsError> {
+        let (iam, desired) = (self.iam, self.desired);
+        let name = desired.app.role_name(RoleKind::Guest);
+        let arn = desired.role_arn(&name);
+        if let Some(role) = iam.get_role(&name, &arn).await?
+            && desired.owns(&role.tags)
+        {
+            self.write(
+                Action::Deleted,
+                AwsObject::Role(RoleKind::Guest, name.clone()),
+                "guests are no longer allowed",
+                iam.delete_role(&name, &arn),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

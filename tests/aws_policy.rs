@@ -1,0 +1,283 @@
+//! Least privilege, checked by IAM's policy simulator (ministack's evaluates the real
+//! policy language): what each role of an app may do, and that the operator's own policy
+//! (`liveness-operator plan --operator-policy`) allows every call a full life of an app
+//! makes, and lists nothing that is never called.
+
+mod support;
+
+mod aws_support;
+
+use std::collections::BTreeSet;
+
+use aws_sdk_iam::types::PolicyEvaluationDecisionType;
+use aws_support::drift::Drift;
+use aws_support::{FULL_SPEC, Rig, decoded};
+use liveness_operator::aws::LivenessAws;
+use liveness_operator::names::RoleKind;
+use liveness_operator::plan::operator::{operator_actions, operator_policy};
+
+const LIVENESS_ACTIONS: [&str; 3] = [
+    "rekognition:StartFaceLivenessSession",
+    "rekognition:CreateFaceLivenessSession",
+    "rekognition:GetFaceLivenessSessionResults",
+];
+/// Things no role of an app may do.
+const OTHER_ACTIONS: [&str; 7] = [
+    "rekognition:DetectFaces",
+    "rekognition:CreateCollection",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "kms:Decrypt",
+];
+
+/// Whether the role may do `action` on `resource`, by the policies IAM holds for it.
+///
+/// Workaround (tests only): ministack's SimulatePrincipalPolicy takes everything after
+/// `role/` in the ARN as the role name, so it finds no role that has a path (ours live
+/// under /liveness-operator/) and denies everything. Real IAM resolves the role. So the
+/// role's own policies are read back from IAM and given to SimulateCustomPolicy, which
+/// evaluates the same documents.
+async fn role_may(rig: &Rig, role_arn: &str, action: &str, resource: &str) -> bool {
+    let name = role_arn.rsplit('/').next().unwrap();
+    let attached = rig
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached.attached_policies().is_empty(),
+        "{name} has managed policies"
+    );
+    let inline = rig
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .unwrap();
+    let mut simulate = rig.iam.simulate_custom_policy();
+    for policy in inline.policy_names() {
+        let doc = rig
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .unwrap();
+        simulate = simulate.policy_input_list(decoded(doc.policy_document()).to_string());
+    }
+    let out = simulate
+        .action_names(action)
+        .resource_arns(resource)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("simulate {action}: {e:?}"));
+    out.evaluation_results()[0].eval_decision() == &PolicyEvaluationDecisionType::Allowed
+}
+
+/// Whether `policy` allows `action` on `resource`, by SimulateCustomPolicy.
+async fn policy_allows(rig: &Rig, policy: &str, action: &str, resource: &str) -> bool {
+    let out = rig
+        .iam
+        .simulate_custom_policy()
+        .policy_input_list(policy)
+        .action_names(action)
+        .resource_arns(resource)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("simulate {action}: {e:?}"));
+    out.evaluation_results()[0].eval_decision() == &PolicyEvaluationDecisionType::Allowed
+}
+
+#[tokio::test]
+async fn browser_roles_may_only_start_and_the_backend_only_create_and_get() {
+    let rig = Rig::new().await;
+    let desired = rig.app(FULL_SPEC);
+    let app = rig.aws.ensure(&desired, None).await.unwrap();
+    let guest = app.guest_role_arn.clone().unwrap();
+
+    for (role, allowed) in [
+        (&app.client_role_arn, &LIVENESS_ACTIONS[..1]),
+        (&guest, &LIVENESS_ACTIONS[..1]),
+        (&app.backend_role_arn, &LIVENESS_ACTIONS[1..]),
+    ] {
+        for action in LIVENESS_ACTIONS.iter().chain(&OTHER_ACTIONS) {
+            assert_eq!(
+                role_may(&rig, role, action, "*").await,
+                allowed.contains(action),
+                "{role} {action}"
+            );
+        }
+        assert!(
+            !role_may(&rig, role, "s3:PutObject", "arn:aws:s3:::any-bucket/key").await,
+            "{role} may write to S3 without output configured"
+        );
+    }
+    rig.tidy(&desired, Some(&app.identity_pool_id)).await;
+}
+
+#[tokio::test]
+async fn the_backend_may_write_images_under_its_prefix_and_use_only_its_key() {
+    let rig = Rig::new().await;
+    let key = format!(
+        "arn:aws:kms:us-east-1:{}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        rig.account
+    );
+    let desired = rig.app(&format!(
+        "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{output: {{s3Bucket: audit-bucket, s3KeyPrefix: sessions/, kmsKeyId: '{key}'}}}}}}"
+    ));
+    let app = rig.aws.ensure(&desired, None).await.unwrap();
+    let backend = &app.backend_role_arn;
+    for (resource, allowed) in [
+        ("arn:aws:s3:::audit-bucket/sessions/abc/reference.jpg", true),
+        ("arn:aws:s3:::audit-bucket/other/abc.jpg", false),
+        ("arn:aws:s3:::another-bucket/sessions/abc.jpg", false),
+    ] {
+        assert_eq!(
+            role_may(&rig, backend, "s3:PutObject", resource).await,
+            allowed,
+            "{resource}"
+        );
+    }
+    let other_key = key.replace("1234abcd", "99999999");
+    for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+        assert!(
+            role_may(&rig, backend, action, &key).await,
+            "{action} on the app's key"
+        );
+        assert!(
+            !role_may(&rig, backend, action, &other_key).await,
+            "{action} on another key"
+        );
+    }
+    assert!(!role_may(&rig, backend, "kms:Encrypt", &key).await);
+    assert!(
+        !role_may(
+            &rig,
+            backend,
+            "s3:GetObject",
+            "arn:aws:s3:::audit-bucket/sessions/a"
+        )
+        .await
+    );
+    for role in [&app.client_role_arn, app.guest_role_arn.as_ref().unwrap()] {
+        assert!(
+            !role_may(
+                &rig,
+                role,
+                "s3:PutObject",
+                "arn:aws:s3:::audit-bucket/sessions/a"
+            )
+            .await,
+            "{role}"
+        );
+    }
+    rig.tidy(&desired, Some(&app.identity_pool_id)).await;
+}
+
+/// The resource a counted call acts on, as IAM authorizes it.
+fn resource_of(operation: &str, rig: &Rig) -> String {
+    let account = &rig.account;
+    match operation.split_once(':').unwrap() {
+        ("iam", _) => format!("arn:aws:iam::{account}:role/liveness-operator/lv-some-app"),
+        ("cognito-identity", "CreateIdentityPool" | "ListIdentityPools") => "*".into(),
+        ("cognito-identity", _) => format!(
+            "arn:aws:cognito-identity:us-east-1:{account}:identitypool/us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+        ),
+        _ => "*".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() {
+    let rig = Rig::new().await;
+    // A full life: create, every kind of drift put back, guests turned off, adopt a
+    // pool, delete both.
+    let desired = rig.app(FULL_SPEC);
+    let mut pool = rig
+        .aws
+        .ensure(&desired, None)
+        .await
+        .unwrap()
+        .identity_pool_id;
+    for drift in Drift::ALL {
+        drift.apply(&rig, &desired, &pool).await;
+        pool = rig
+            .aws
+            .ensure(&desired, Some(&pool))
+            .await
+            .unwrap()
+            .identity_pool_id;
+    }
+    let no_guests = rig.app_named(
+        &FULL_SPEC.replace("allowUnauthenticated: true", "allowUnauthenticated: false"),
+        &desired.app.name,
+        &desired.owner_uid,
+    );
+    rig.aws.ensure(&no_guests, Some(&pool)).await.unwrap();
+    rig.aws.delete(&no_guests, Some(&pool)).await.unwrap();
+
+    let other = rig
+        .cognito
+        .create_identity_pool()
+        .identity_pool_name("made_elsewhere")
+        .allow_unauthenticated_identities(false)
+        .send()
+        .await
+        .unwrap();
+    let adopted_id = other.identity_pool_id().to_string();
+    let adopter = rig.app(&format!(
+        "{{region: us-east-1, identityPool: {{existingPoolId: '{adopted_id}'}}}}"
+    ));
+    rig.aws.ensure(&adopter, None).await.unwrap();
+    rig.aws.delete(&adopter, None).await.unwrap();
+    rig.cognito
+        .delete_identity_pool()
+        .identity_pool_id(&adopted_id)
+        .send()
+        .await
+        .unwrap();
+
+    let called: BTreeSet<String> = rig.calls.snapshot().by_operation.into_keys().collect();
+    let policy = operator_policy("aws", &rig.account).to_json();
+    for operation in &called {
+        let resource = resource_of(operation, &rig);
+        assert!(
+            policy_allows(&rig, &policy, operation, &resource).await,
+            "the operator policy does not allow {operation} on {resource}"
+        );
+    }
+    let listed: BTreeSet<String> = operator_actions()
+        .into_iter()
+        .filter(|a| *a != "iam:PassRole")
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        called, listed,
+        "the policy lists exactly the operations called"
+    );
+
+    // Scoped: other roles are out of reach, and PassRole only goes to Cognito.
+    let account = &rig.account;
+    let outside = format!("arn:aws:iam::{account}:role/admin");
+    for action in ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRole"] {
+        assert!(
+            !policy_allows(&rig, &policy, action, &outside).await,
+            "{action}"
+        );
+    }
+    let ours = format!(
+        "arn:aws:iam::{account}:role/liveness-operator/{}",
+        desired.app.role_name(RoleKind::Client)
+    );
+    // Without iam:PassedToService = cognito-identity.amazonaws.com in the request
+    // context, PassRole is refused. (ministack's simulator takes no ContextEntries, so
+    // the allowed case is covered by the policy's unit test, not here.)
+    assert!(!policy_allows(&rig, &policy, "iam:PassRole", &ours).await);
+    assert!(!policy_allows(&rig, &policy, "iam:CreateUser", "*").await);
+}
