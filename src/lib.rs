@@ -15,4 +15,5 @@ pub mod crd;
 pub mod names;
 pub mod plan;
 pub mod regions;
+pub mod rekognition_stub;
 pub mod validate;

@@ -1,0 +1,3 @@
+export default function handler(_req, res) {
+  res.status(200).json({ status: "ok" });
+}

@@ -1,0 +1,24 @@
+//! Log setup: JSON lines for the cluster's log pipeline, or text for people.
+//!
+//! `RUST_LOG` overrides the default level (`info`).
+
+use tracing_subscriber::EnvFilter;
+
+use super::config::LogFormat;
+
+/// Installs the global subscriber; a second call (e.g. in tests) is a no-op.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,195 @@
+//! Prometheus metrics for `/metrics`: requests by route and status, latency, AWS calls and
+//! AWS errors by kind.
+//!
+//! Routes are labelled with their template (`/v1/sessions/{sessionId}`), never the raw
+//! path, and methods outside a small set are folded into `OTHER`, so clients cannot grow
+//! the label space.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::rekognition::{AwsErrorKind, Operation};
+
+/// The content type of the OpenMetrics text format that Prometheus scrapes.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsErrorLabels {
+    operation: String,
+    kind: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// The service's metrics and their registry.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    aws_calls: Family<OperationLabels, Counter>,
+    aws_errors: Family<AwsErrorLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("liveness_api");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template, method and status",
+            requests.clone(),
+        );
+        let latency: HistogramFamily =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 15)));
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            latency.clone(),
+        );
+        let aws_calls = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "aws_calls",
+            "Rekognition calls by operation",
+            aws_calls.clone(),
+        );
+        let aws_errors = Family::<AwsErrorLabels, Counter>::default();
+        registry.register(
+            "aws_call_errors",
+            "Failed Rekognition calls by operation and error kind",
+            aws_errors.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            aws_calls,
+            aws_errors,
+        }
+    }
+
+    /// Counts one Rekognition call and, if it failed, its error kind.
+    pub fn aws_call(&self, operation: Operation, error: Option<AwsErrorKind>) {
+        let operation = operation.api_name().to_owned();
+        self.aws_calls
+            .get_or_create(&OperationLabels {
+                operation: operation.clone(),
+            })
+            .inc();
+        if let Some(kind) = error {
+            self.aws_errors
+                .get_or_create(&AwsErrorLabels {
+                    operation,
+                    kind: kind.label().to_owned(),
+                })
+                .inc();
+        }
+    }
+
+    fn observe(&self, route: String, method: &Method, status: u16, seconds: f64) {
+        let method = match *method {
+            Method::GET | Method::POST | Method::OPTIONS | Method::HEAD => method.as_str(),
+            Method::PUT | Method::DELETE | Method::PATCH => method.as_str(),
+            _ => "OTHER",
+        }
+        .to_owned();
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.clone(),
+                method: method.clone(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route, method })
+            .observe(seconds);
+    }
+
+    /// The registry in the OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Middleware recording every answered request, including those refused by inner layers.
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().clone();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    metrics.observe(
+        route,
+        &method,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendering_shows_requests_and_aws_errors_by_label() {
+        let m = Metrics::new();
+        m.observe("/v1/sessions".into(), &Method::POST, 201, 0.01);
+        m.observe(
+            "/v1/sessions".into(),
+            &Method::from_bytes(b"BREW").unwrap(),
+            405,
+            0.0,
+        );
+        m.aws_call(Operation::GetResults, Some(AwsErrorKind::Throttled));
+        let text = m.render();
+        assert!(text.contains(
+            r#"liveness_api_http_requests_total{route="/v1/sessions",method="POST",status="201"} 1"#
+        ), "{text}");
+        assert!(text.contains(r#"method="OTHER""#), "{text}");
+        assert!(text.contains(
+            r#"liveness_api_aws_call_errors_total{operation="GetFaceLivenessSessionResults",kind="throttled"} 1"#
+        ), "{text}");
+        assert!(text.contains("liveness_api_http_request_duration_seconds_bucket"));
+    }
+}
