@@ -34,6 +34,18 @@ pub fn start(
     identity: &str,
     extra: &[&str],
 ) -> OperatorProcess {
+    start_with_env(ground, namespace, identity, extra, &[])
+}
+
+/// Like [`start`], with environment variables set over the test ground's, e.g. a
+/// `KUBECONFIG` holding a ServiceAccount token instead of the admin one.
+pub fn start_with_env(
+    ground: &TestGround,
+    namespace: &str,
+    identity: &str,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> OperatorProcess {
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let log_path = std::env::temp_dir().join(format!("{namespace}-{identity}.log"));
     let log = std::fs::File::create(&log_path).unwrap();
@@ -52,6 +64,7 @@ pub fn start(
         .args(extra)
         .envs(ground.env.iter().filter(|(k, _)| *k != "PATH"))
         .env("RUST_LOG", "info,liveness_operator=debug")
+        .envs(env.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
