@@ -30,5 +30,8 @@ cargo clippy --all-targets --locked -- -D warnings
 step "test ground up"
 scripts/testground.sh up
 
+step "Helm chart and Dockerfile (scripts/chart-check.sh)"
+scripts/chart-check.sh
+
 step "cargo test (unit + end-to-end)"
 cargo test --locked --no-fail-fast -- --test-threads "${TEST_THREADS:-4}"

@@ -109,7 +109,8 @@ alive() { [ -f "$STATE_DIR/$1.pid" ] && kill -0 "$(cat "$STATE_DIR/$1.pid")" 2>/
 
 start_bg() { # name, command...
   local name=$1; shift
-  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 < /dev/null &
+  # 9>&-: the daemon must not inherit the `up` lock, or it holds it for its whole life.
+  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$STATE_DIR/$name.pid"
 }
 

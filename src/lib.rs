@@ -6,11 +6,13 @@
 //! - [`validate`]: spec → every problem with its field path and the fix.
 //! - [`regions`]: the Face Liveness regions, in one place.
 //! - [`api`]: the create/get session endpoint service (`liveness-api`).
+//! - [`controller`]: the reconcile pipeline, leader election, metrics.
 //! - [`plan`]: pure desired state (AWS objects, Kubernetes objects) and `plan` output.
 //! - [`aws`]: the AWS trait and its aws-sdk implementation (ensure, observe, delete).
 
 pub mod api;
 pub mod aws;
+pub mod controller;
 pub mod crd;
 pub mod names;
 pub mod plan;

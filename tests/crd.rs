@@ -29,39 +29,10 @@ fn committed_crd_is_exactly_the_generated_one() {
     );
 }
 
-/// Installs the CRD on the test ground and waits until it is served.
-pub fn install_crd(ground: &support::testground::TestGround) {
-    let root = support::testground::repo_root();
-    // kubectl 1.20 validates client-side against a schema without CEL: the server drops the
-    // x-kubernetes-validations it does not know, real clusters (1.25+) enforce them.
-    ok(
-        ground
-            .kubectl()
-            .args(["apply", "--validate=false", "-f"])
-            .arg(root.join(CRD_FILE))
-            .output()
-            .unwrap(),
-        "kubectl apply crd",
-    );
-    ok(
-        ground
-            .kubectl()
-            .args([
-                "wait",
-                "--for=condition=Established",
-                "--timeout=30s",
-                "crd/livenessapps.faceliveness.dev",
-            ])
-            .output()
-            .unwrap(),
-        "kubectl wait crd",
-    );
-}
-
 #[test]
 fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
     let ground = support::testground::ensure();
-    install_crd(ground);
+    support::kube::install_crd(ground);
     let root = support::testground::repo_root();
 
     let dry_run = ok(
@@ -165,7 +136,7 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
 #[test]
 fn apiserver_rejects_out_of_range_fields_by_schema() {
     let ground = support::testground::ensure();
-    install_crd(ground);
+    support::kube::install_crd(ground);
     let bad = r#"{"apiVersion":"faceliveness.dev/v1alpha1","kind":"LivenessApp","metadata":{"name":"bad","namespace":"default"},"spec":{"region":"us-east-1","endpoint":{"auditImagesLimit":9,"confidenceThreshold":150}}}"#;
     let mut apply = ground
         .kubectl()

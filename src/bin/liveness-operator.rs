@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the controller (reconciles LivenessApps until SIGTERM).
+    Run(Box<liveness_operator::controller::OperatorConfig>),
     /// Print the LivenessApp CustomResourceDefinition (YAML) to stdout.
     Crd,
     /// Print, offline, the AWS and Kubernetes objects a LivenessApp will get (for review),
@@ -60,6 +62,8 @@ struct PlanArgs {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Run(config) => tokio::runtime::Runtime::new()?
+            .block_on(liveness_operator::controller::start(*config))?,
         Command::Crd => print!("{}", liveness_operator::crd::crd_yaml()),
         Command::Plan(args) => print!("{}", plan(args)?),
     }

@@ -28,7 +28,7 @@ pub struct OperatorConfig {
     pub cluster_name: String,
 
     /// Container image of the endpoint (`liveness-api`).
-    #[arg(long, env = "LIVENESS_ENDPOINT_IMAGE", default_value = concat!("liveness-operator:", env!("CARGO_PKG_VERSION")))]
+    #[arg(long, env = "LIVENESS_ENDPOINT_IMAGE", default_value = crate::plan::kube::DEFAULT_API_IMAGE)]
     pub endpoint_image: String,
 
     /// How often an in-sync LivenessApp is checked again for drift made in AWS by hand.

@@ -23,7 +23,10 @@ use crate::names::{AppIdentity, ENDPOINT_SERVICE_PORT};
 /// Container port of `liveness-api`.
 pub const API_PORT: i32 = 8080;
 /// Image run by default: `liveness-api` of this release.
-pub const DEFAULT_API_IMAGE: &str = concat!("liveness-api:", env!("CARGO_PKG_VERSION"));
+/// The release image carries both binaries; the endpoint container runs `liveness-api`.
+pub const DEFAULT_API_IMAGE: &str = concat!("liveness-operator:", env!("CARGO_PKG_VERSION"));
+/// Path of the endpoint binary in the release image (see the Dockerfile).
+pub const API_COMMAND: &str = "/usr/local/bin/liveness-api";
 /// ServiceAccount annotation read by the EKS pod identity webhook (IRSA).
 pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 /// An unprivileged uid/gid (distroless `nonroot`).
@@ -208,13 +211,14 @@ fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) 
         containers: vec![Container {
             name: "liveness-api".into(),
             image: Some(inputs.image.into()),
+            command: Some(vec![API_COMMAND.into()]),
             ports: Some(vec![ContainerPort {
                 name: Some("http".into()),
                 container_port: API_PORT,
                 protocol: Some("TCP".into()),
                 ..Default::default()
             }]),
-            env: Some(env(app, identity, inputs)),
+            env: Some(env(app, inputs)),
             readiness_probe: Some(probe("/readyz")),
             liveness_probe: Some(probe("/healthz")),
             resources: Some(ResourceRequirements {
@@ -250,11 +254,11 @@ fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) 
 
 /// The `LIVENESS_*` configuration of `liveness-api`; optional settings are left out
 /// rather than set empty.
-fn env(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) -> Vec<EnvVar> {
+fn env(app: &LivenessApp, inputs: &KubeInputs<'_>) -> Vec<EnvVar> {
     let endpoint = &app.spec.endpoint;
     let output = endpoint.output.as_ref();
     let origins = endpoint.allowed_origins.join(",");
-    let vars: [(&str, Option<String>); 10] = [
+    let vars: [(&str, Option<String>); 9] = [
         ("LIVENESS_REGION", Some(app.spec.region.clone())),
         (
             "LIVENESS_CONFIDENCE_THRESHOLD",
@@ -284,7 +288,8 @@ fn env(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) -> Ve
             "LIVENESS_IDENTITY_POOL_ID",
             Some(inputs.identity_pool_id.into()),
         ),
-        ("LIVENESS_PUBLIC_URL", Some(identity.endpoint_url())),
+        // No LIVENESS_PUBLIC_URL: browsers reach the endpoint through the app's own
+        // ingress, so /v1/config answers the relative /v1/sessions.
         ("LIVENESS_LISTEN", Some(format!("0.0.0.0:{API_PORT}"))),
     ];
     vars.into_iter()

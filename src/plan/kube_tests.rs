@@ -133,6 +133,10 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
     );
     let container = &pod["containers"][0];
     assert_eq!(container["image"], "liveness-api:test");
+    assert_eq!(
+        container["command"],
+        serde_json::json!(["/usr/local/bin/liveness-api"])
+    );
     assert_eq!(container["ports"][0]["containerPort"], 8080);
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
@@ -168,10 +172,6 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
         (
             "LIVENESS_IDENTITY_POOL_ID",
             "us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
-        ),
-        (
-            "LIVENESS_PUBLIC_URL",
-            "http://onboarding-liveness-api.web.svc:80",
         ),
         ("LIVENESS_LISTEN", "0.0.0.0:8080"),
     ]

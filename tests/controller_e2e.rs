@@ -1,0 +1,486 @@
+//! End to end on the test ground: the real `liveness-operator run` binary against the real
+//! kube-apiserver + kube-controller-manager and ministack. Each test has its own namespace,
+//! its own operator process (watching only that namespace) and its own AWS names.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Service, ServiceAccount};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use liveness_operator::crd::{LivenessApp, condition::*};
+use liveness_operator::names::{AppIdentity, RoleKind};
+use serde_json::json;
+use support::kube::{
+    act_as_kubelet, create_app, create_namespace, example, get_app, wait_condition,
+};
+use support::operator::{OperatorProcess, eventually};
+use support::testground::{TestGround, unique};
+
+struct Fixture {
+    ground: &'static TestGround,
+    client: Client,
+    ns: String,
+}
+
+impl Fixture {
+    async fn new(prefix: &str) -> Self {
+        let ground = support::testground::ensure();
+        support::kube::install_crd(ground);
+        let client = ground.kube_client().await;
+        let ns = unique(prefix);
+        create_namespace(&client, &ns).await;
+        Self { ground, client, ns }
+    }
+
+    fn operator(&self, identity: &str) -> OperatorProcess {
+        support::operator::start(self.ground, &self.ns, identity, &[])
+    }
+
+    /// Names the operator derives for `app` (the tests run it with --cluster-name = ns).
+    fn identity(&self, app: &str) -> AppIdentity {
+        AppIdentity {
+            cluster: self.ns.clone(),
+            namespace: self.ns.clone(),
+            name: app.into(),
+        }
+    }
+
+    fn apps(&self) -> Api<LivenessApp> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    async fn wait_ready(&self, name: &str) -> LivenessApp {
+        wait_condition(&self.client, &self.ns, name, ROLES_READY, "True").await;
+        act_as_kubelet(&self.client, &self.ns, name).await;
+        wait_condition(&self.client, &self.ns, name, READY, "True").await
+    }
+
+    async fn event_reasons(&self, app: &str) -> Vec<String> {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let list = events.list(&ListParams::default()).await.unwrap();
+        list.items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(app))
+            .filter_map(|e| e.reason)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
+    let fx = Fixture::new("e2e-examples").await;
+    let iam = support::aws::iam(fx.ground).await;
+    // The adopt example names a pool made elsewhere: make one in its region first.
+    let west = support::aws::cognito(fx.ground, "us-west-2").await;
+    let adopted = west
+        .create_identity_pool()
+        .identity_pool_name("made_by_amplify")
+        .allow_unauthenticated_identities(false)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id;
+    let _operator = fx.operator("a");
+    for file in [
+        "basic.yaml",
+        "guests.yaml",
+        "adopt-existing-pool.yaml",
+        "audit-images-s3.yaml",
+    ] {
+        let mut app = example(file, &fx.ns);
+        if let Some(id) = app.spec.identity_pool.existing_pool_id.as_mut() {
+            *id = adopted.clone();
+        }
+        create_app(&fx.client, &app).await;
+    }
+    for (name, region, guests) in [
+        ("onboarding", "us-east-1", false),
+        ("signup", "eu-west-1", true),
+        ("kyc", "us-west-2", false),
+        ("audited", "us-east-1", false),
+    ] {
+        let app = fx.wait_ready(name).await;
+        let status = app.status.clone().unwrap();
+        let pool_id = status.identity_pool_id.clone().expect("pool id in status");
+        assert!(
+            pool_id.starts_with(&format!("{region}:")),
+            "{name}: {pool_id}"
+        );
+        let cognito = support::aws::cognito(fx.ground, region).await;
+        let pool = cognito
+            .describe_identity_pool()
+            .identity_pool_id(&pool_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pool.allow_unauthenticated_identities, guests, "{name}");
+        let id = fx.identity(name);
+        for kind in [RoleKind::Client, RoleKind::Backend] {
+            assert!(
+                support::aws::role_exists(&iam, &id.role_name(kind)).await,
+                "{name} {kind:?}"
+            );
+        }
+        assert_eq!(
+            support::aws::role_exists(&iam, &id.role_name(RoleKind::Guest)).await,
+            guests,
+            "{name}"
+        );
+        assert_eq!(status.guest_role_arn.is_some(), guests, "{name}");
+        assert_eq!(status.identity_pool_adopted, Some(name == "kyc"), "{name}");
+        assert_eq!(
+            status.endpoint_url.as_deref(),
+            Some(id.endpoint_url().as_str())
+        );
+
+        // The owned workloads, carrying the app's AWS wiring.
+        let sa: ServiceAccount = Api::namespaced(fx.client.clone(), &fx.ns)
+            .get(&id.endpoint_name())
+            .await
+            .unwrap();
+        assert_eq!(
+            sa.metadata.annotations.unwrap()["eks.amazonaws.com/role-arn"],
+            status.backend_role_arn.clone().unwrap()
+        );
+        let cm: ConfigMap = Api::namespaced(fx.client.clone(), &fx.ns)
+            .get(&id.config_map_name())
+            .await
+            .unwrap();
+        let data = cm.data.unwrap();
+        assert_eq!(
+            data.values().filter(|v| **v == pool_id).count(),
+            1,
+            "{name}: {data:?}"
+        );
+        let _: Service = Api::namespaced(fx.client.clone(), &fx.ns)
+            .get(&id.endpoint_name())
+            .await
+            .unwrap();
+        let deployment: Deployment = Api::namespaced(fx.client.clone(), &fx.ns)
+            .get(&id.endpoint_name())
+            .await
+            .unwrap();
+        let env = deployment_env(&deployment);
+        assert_eq!(
+            env.get("LIVENESS_REGION").map(String::as_str),
+            Some(region),
+            "{name}"
+        );
+        assert_eq!(
+            env.get("LIVENESS_IDENTITY_POOL_ID"),
+            Some(&pool_id),
+            "{name}"
+        );
+    }
+    assert!(
+        fx.event_reasons("onboarding")
+            .await
+            .contains(&"Created".to_string())
+    );
+    assert!(
+        fx.event_reasons("kyc")
+            .await
+            .contains(&"Adopted".to_string())
+    );
+}
+
+fn deployment_env(deployment: &Deployment) -> std::collections::BTreeMap<String, String> {
+    let pod = deployment
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap();
+    pod.containers[0]
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spec_edit_reaches_aws_and_the_deployment_and_generation_follows() {
+    let fx = Fixture::new("e2e-edit").await;
+    let _operator = fx.operator("a");
+    create_app(&fx.client, &example("basic.yaml", &fx.ns)).await;
+    let app = fx.wait_ready("onboarding").await;
+    assert_eq!(app.status.as_ref().unwrap().observed_generation, Some(1));
+
+    let edit = json!({"spec": {"identityPool": {"allowUnauthenticated": true}, "endpoint": {"confidenceThreshold": 75}}});
+    fx.apps()
+        .patch("onboarding", &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
+    let status = app.status.unwrap();
+    assert_eq!(status.observed_generation, Some(2));
+    assert!(
+        status
+            .conditions
+            .iter()
+            .all(|c| c.observed_generation == Some(2)),
+        "{:?}",
+        status.conditions
+    );
+
+    let iam = support::aws::iam(fx.ground).await;
+    assert!(
+        support::aws::role_exists(&iam, &fx.identity("onboarding").role_name(RoleKind::Guest))
+            .await
+    );
+    let cognito = support::aws::cognito(fx.ground, "us-east-1").await;
+    let pool = cognito
+        .describe_identity_pool()
+        .identity_pool_id(status.identity_pool_id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(pool.allow_unauthenticated_identities);
+    let deployments: Api<Deployment> = Api::namespaced(fx.client.clone(), &fx.ns);
+    eventually(
+        "threshold 75 in the Deployment",
+        Duration::from_secs(30),
+        async || {
+            let d = deployments.get("onboarding-liveness-api").await.ok()?;
+            (deployment_env(&d)
+                .get("LIVENESS_CONFIDENCE_THRESHOLD")?
+                .parse::<f64>()
+                .ok()?
+                == 75.0)
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
+    let fx = Fixture::new("e2e-invalid").await;
+    let _operator = fx.operator("a");
+    let mut app = example("basic.yaml", &fx.ns);
+    app.spec.region = "sa-east-1".into();
+    app.spec.endpoint.allowed_origins = vec!["*".into()];
+    create_app(&fx.client, &app).await;
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", READY, "False").await;
+    let (_, reason, message, _) = support::kube::condition(&app, READY).unwrap();
+    assert_eq!(reason, "InvalidSpec");
+    assert!(
+        message.contains("spec.region: 'sa-east-1' does not offer Rekognition Face Liveness"),
+        "{message}"
+    );
+    assert!(
+        message.contains("spec.endpoint.allowedOrigins[0]"),
+        "{message}"
+    );
+    assert!(app.status.unwrap().identity_pool_id.is_none());
+    eventually(
+        "an InvalidSpec warning event",
+        Duration::from_secs(10),
+        async || {
+            fx.event_reasons("onboarding")
+                .await
+                .contains(&"InvalidSpec".to_string())
+                .then_some(())
+        },
+    )
+    .await;
+
+    let id = fx.identity("onboarding");
+    let iam = support::aws::iam(fx.ground).await;
+    for kind in [RoleKind::Client, RoleKind::Guest, RoleKind::Backend] {
+        assert!(!support::aws::role_exists(&iam, &id.role_name(kind)).await);
+    }
+    for region in ["sa-east-1", "us-east-1"] {
+        let cognito = support::aws::cognito(fx.ground, region).await;
+        assert!(
+            support::aws::pools_named(&cognito, &id.pool_name())
+                .await
+                .is_empty()
+        );
+    }
+    // Deleting it needs no AWS clean-up: the finalizer lets go.
+    fx.apps()
+        .delete("onboarding", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("invalid app deleted", Duration::from_secs(30), async || {
+        get_app(&fx.client, &fx.ns, "onboarding")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_removes_every_aws_object_and_the_workloads_are_collected() {
+    let fx = Fixture::new("e2e-delete").await;
+    let _operator = fx.operator("a");
+    let mut app = example("guests.yaml", &fx.ns);
+    app.metadata.name = Some("onboarding".into());
+    create_app(&fx.client, &app).await;
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
+    let pool_id = app.status.unwrap().identity_pool_id.unwrap();
+
+    fx.apps()
+        .delete("onboarding", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("app gone", Duration::from_secs(60), async || {
+        get_app(&fx.client, &fx.ns, "onboarding")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let iam = support::aws::iam(fx.ground).await;
+    let id = fx.identity("onboarding");
+    for kind in [RoleKind::Client, RoleKind::Guest, RoleKind::Backend] {
+        assert!(
+            !support::aws::role_exists(&iam, &id.role_name(kind)).await,
+            "{kind:?} left behind"
+        );
+    }
+    let cognito = support::aws::cognito(fx.ground, "eu-west-1").await;
+    let described = cognito
+        .describe_identity_pool()
+        .identity_pool_id(&pool_id)
+        .send()
+        .await;
+    assert!(described.is_err(), "pool {pool_id} left behind");
+    let deployments: Api<Deployment> = Api::namespaced(fx.client.clone(), &fx.ns);
+    eventually(
+        "Deployment garbage-collected",
+        Duration::from_secs(60),
+        async || {
+            deployments
+                .get_opt(&id.endpoint_name())
+                .await
+                .ok()?
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retain_leaves_every_aws_object() {
+    let fx = Fixture::new("e2e-retain").await;
+    let _operator = fx.operator("a");
+    let mut app = example("basic.yaml", &fx.ns);
+    app.spec.deletion_policy = liveness_operator::crd::DeletionPolicy::Retain;
+    create_app(&fx.client, &app).await;
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
+    let pool_id = app.status.unwrap().identity_pool_id.unwrap();
+    fx.apps()
+        .delete("onboarding", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("app gone", Duration::from_secs(60), async || {
+        get_app(&fx.client, &fx.ns, "onboarding")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let iam = support::aws::iam(fx.ground).await;
+    let id = fx.identity("onboarding");
+    for kind in [RoleKind::Client, RoleKind::Backend] {
+        assert!(
+            support::aws::role_exists(&iam, &id.role_name(kind)).await,
+            "{kind:?} was deleted"
+        );
+    }
+    let cognito = support::aws::cognito(fx.ground, "us-east-1").await;
+    cognito
+        .describe_identity_pool()
+        .identity_pool_id(&pool_id)
+        .send()
+        .await
+        .expect("pool retained");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_killed_mid_provisioning_converges_without_duplicates() {
+    let fx = Fixture::new("e2e-crash").await;
+    let id = fx.identity("onboarding");
+    let cognito = support::aws::cognito(fx.ground, "us-east-1").await;
+    let mut operator = fx.operator("a");
+    create_app(&fx.client, &example("basic.yaml", &fx.ns)).await;
+    // SIGKILL the moment the pool exists: before the roles, the links and the status.
+    eventually("the pool created", Duration::from_secs(60), async || {
+        (!support::aws::pools_named(&cognito, &id.pool_name())
+            .await
+            .is_empty())
+        .then_some(())
+    })
+    .await;
+    operator.kill();
+
+    let _restarted = fx.operator("b");
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
+    let pools = support::aws::pools_named(&cognito, &id.pool_name()).await;
+    assert_eq!(pools.len(), 1, "duplicate pools: {pools:?}");
+    assert_eq!(
+        app.status.unwrap().identity_pool_id.as_ref(),
+        Some(&pools[0])
+    );
+    let iam = support::aws::iam(fx.ground).await;
+    for kind in [RoleKind::Client, RoleKind::Backend] {
+        assert!(support::aws::role_exists(&iam, &id.role_name(kind)).await);
+    }
+}
+
+fn is_leader(metrics: &str) -> bool {
+    metrics
+        .lines()
+        .any(|l| l.trim() == "liveness_operator_leader 1")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_operators_elect_one_leader_and_the_standby_takes_over() {
+    let fx = Fixture::new("e2e-leader").await;
+    let mut first = fx.operator("first");
+    let mut second = fx.operator("second");
+    let (leader_is_first, _) = eventually("a leader", Duration::from_secs(30), async || {
+        let (a, b) = (
+            is_leader(&first.metrics().await),
+            is_leader(&second.metrics().await),
+        );
+        (a || b).then_some((a, b))
+    })
+    .await;
+    // Give the standby several retry rounds: it must stay a standby.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        is_leader(&first.metrics().await) ^ is_leader(&second.metrics().await),
+        "exactly one leader"
+    );
+
+    create_app(&fx.client, &example("basic.yaml", &fx.ns)).await;
+    wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
+
+    let (leader, standby) = if leader_is_first {
+        (&mut first, &mut second)
+    } else {
+        (&mut second, &mut first)
+    };
+    leader.kill();
+    let mut second_app = example("guests.yaml", &fx.ns);
+    second_app.metadata.name = Some("after-failover".into());
+    create_app(&fx.client, &second_app).await;
+    // The lease lasts 6 s in tests; the standby retries every 2 s.
+    eventually("the standby leads", Duration::from_secs(20), async || {
+        is_leader(&standby.metrics().await).then_some(())
+    })
+    .await;
+    wait_condition(&fx.client, &fx.ns, "after-failover", ROLES_READY, "True").await;
+    assert!(standby.is_running(), "{}", standby.log());
+}

@@ -1,0 +1,138 @@
+//! Kubernetes helpers for end-to-end tests: the CRD, namespaces, examples, waiting on
+//! conditions, and a stand-in for the kubelet the test ground does not have.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use liveness_operator::crd::LivenessApp;
+use serde_json::json;
+
+use super::operator::eventually;
+use super::testground::{TestGround, repo_root};
+
+/// Installs the generated CRD and waits until it is served.
+pub fn install_crd(ground: &TestGround) {
+    let crd = repo_root().join("crds/faceliveness.dev_livenessapps.yaml");
+    // kubectl 1.20 validates client-side against a schema without CEL: the server drops the
+    // x-kubernetes-validations it does not know, real clusters (1.25+) enforce them.
+    let out = ground
+        .kubectl()
+        .args(["apply", "--validate=false", "-f"])
+        .arg(&crd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ground
+        .kubectl()
+        .args([
+            "wait",
+            "--for=condition=Established",
+            "--timeout=30s",
+            "crd/livenessapps.faceliveness.dev",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Creates a fresh namespace.
+pub async fn create_namespace(client: &Client, name: &str) {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+}
+
+/// An example from examples/, moved into `namespace`.
+pub fn example(file: &str, namespace: &str) -> LivenessApp {
+    let text = std::fs::read_to_string(repo_root().join("examples").join(file)).unwrap();
+    let mut app: LivenessApp = serde_yaml::from_str(&text).unwrap();
+    app.metadata.namespace = Some(namespace.to_string());
+    app
+}
+
+/// Creates `app` and returns what the apiserver stored.
+pub async fn create_app(client: &Client, app: &LivenessApp) -> LivenessApp {
+    let api: Api<LivenessApp> = Api::namespaced(client.clone(), &app.namespace().unwrap());
+    api.create(&PostParams::default(), app).await.unwrap()
+}
+
+/// The app as it is now (None once deleted).
+pub async fn get_app(client: &Client, namespace: &str, name: &str) -> Option<LivenessApp> {
+    Api::<LivenessApp>::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .unwrap()
+}
+
+/// Status of condition `type_` ("True"/"False"/"Unknown"), reason, message, generation.
+pub fn condition(app: &LivenessApp, type_: &str) -> Option<(String, String, String, Option<i64>)> {
+    let status = app.status.as_ref()?;
+    let c = status.conditions.iter().find(|c| c.type_ == type_)?;
+    Some((
+        c.status.clone(),
+        c.reason.clone(),
+        c.message.clone(),
+        c.observed_generation,
+    ))
+}
+
+/// Waits until condition `type_` has `status` for the app's current generation.
+pub async fn wait_condition(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    type_: &str,
+    status: &str,
+) -> LivenessApp {
+    eventually(
+        &format!("{namespace}/{name} {type_}={status}"),
+        Duration::from_secs(90),
+        async || {
+            let app = get_app(client, namespace, name).await?;
+            let (s, _, _, generation) = condition(&app, type_)?;
+            (s == status && generation == app.metadata.generation).then_some(app)
+        },
+    )
+    .await
+}
+
+/// Stands in for the kubelet the test ground lacks: marks the endpoint pods of `app_name`
+/// Running and Ready, as a kubelet would report them, and waits until the Deployment
+/// counts them available.
+pub async fn act_as_kubelet(client: &Client, namespace: &str, app_name: &str) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("app.kubernetes.io/instance={app_name}");
+    let deployment_name = format!("{app_name}-liveness-api");
+    eventually(&format!("{deployment_name} available"), Duration::from_secs(60), async || {
+        let now = k8s_openapi::jiff::Timestamp::now().to_string();
+        for pod in pods.list(&ListParams::default().labels(&selector)).await.ok()?.items {
+            let ready = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
+                c.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+            });
+            if !ready {
+                let status = json!({"status": {
+                    "phase": "Running",
+                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}],
+                }});
+                let _ = pods.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&status)).await;
+            }
+        }
+        let deployment = deployments.get_opt(&deployment_name).await.ok()??;
+        (deployment.status?.available_replicas.unwrap_or(0) >= 1).then_some(())
+    })
+    .await;
+}
