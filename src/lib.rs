@@ -14,6 +14,7 @@ pub mod api;
 pub mod aws;
 pub mod controller;
 pub mod crd;
+pub mod logging;
 pub mod names;
 pub mod plan;
 pub mod regions;

@@ -262,7 +262,7 @@ async fn a_spec_edit_reaches_aws_and_the_deployment_and_generation_follows() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
     let fx = Fixture::new("e2e-invalid").await;
-    let _operator = fx.operator("a");
+    let operator = fx.operator("a");
     let mut app = example("basic.yaml", &fx.ns);
     app.spec.region = "sa-east-1".into();
     app.spec.endpoint.allowed_origins = vec!["*".into()];
@@ -279,6 +279,16 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
         "{message}"
     );
     assert!(app.status.unwrap().identity_pool_id.is_none());
+    let metrics = operator.metrics().await;
+    assert!(
+        metrics.lines().any(|l| l
+            .starts_with("liveness_operator_reconcile_failures_total{category=\"invalid_spec\"}")),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("liveness_operator_aws_calls_total{"),
+        "an invalid app made AWS calls:\n{metrics}"
+    );
     eventually(
         "an InvalidSpec warning event",
         Duration::from_secs(10),

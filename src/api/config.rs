@@ -8,18 +8,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
 /// The default confidence threshold. AWS's service card calls 50–60 moderate and 80–90
 /// strict; 90 errs on the side of refusing a spoof, at the price of asking some genuine
 /// users (often in poor light) to try again. Apps that see many false rejections lower it.
 pub const DEFAULT_THRESHOLD: f32 = 90.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Json,
-    Text,
-}
+pub use crate::logging::LogFormat;
 
 /// Command-line flags; each falls back to its `LIVENESS_*` environment variable.
 #[derive(Debug, Clone, Parser)]

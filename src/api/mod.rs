@@ -19,12 +19,11 @@
 //! - [`error`]: the one error type and its status mapping.
 //! - [`layers`]: CORS, rate limit, JSON bodies for layer errors.
 //! - [`metrics`]: Prometheus metrics.
-//! - [`server`]: assembly, serving and graceful shutdown; [`logging`]: log format.
+//! - [`server`]: assembly, serving and graceful shutdown.
 
 pub mod config;
 pub mod error;
 pub mod layers;
-pub mod logging;
 pub mod metrics;
 pub mod rekognition;
 pub mod routes;

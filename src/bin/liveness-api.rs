@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use liveness_operator::api::{self, Args, Config, config, logging};
+use liveness_operator::api::{self, Args, Config, config};
+use liveness_operator::logging;
 
 #[tokio::main]
 async fn main() -> ExitCode {

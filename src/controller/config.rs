@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use crate::api::config::LogFormat;
+pub use crate::logging::LogFormat;
 
 /// Flags of `liveness-operator run`.
 #[derive(Args, Clone, Debug)]

@@ -1,8 +1,8 @@
 //! The operator's Prometheus metrics and its small HTTP server for `/metrics`, `/healthz`
 //! and `/readyz` (probes of the chart's Deployment).
 //!
-//! AWS calls are counted where they are made (the AWS layer's call counter); this module
-//! copies that snapshot into the registry at scrape time rather than keeping two counts.
+//! AWS calls are counted where they are made (the AWS layer's [`Calls`]); a collector reads
+//! that count at scrape time rather than keeping a second one.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,8 +12,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -21,6 +24,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::error::ErrorCategory;
+use crate::aws::Calls;
 
 /// Content type of the OpenMetrics text format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -41,15 +45,33 @@ pub struct Metrics {
     reconciles: Counter,
     failures: Family<CategoryLabel, Counter>,
     duration: Histogram,
-    aws_calls: Family<OperationLabel, Gauge>,
     leader: Gauge,
     ready: AtomicBool,
-    aws_snapshot: Box<dyn Fn() -> Vec<(String, u64)> + Send + Sync>,
+}
+
+/// Exposes the AWS layer's call counts as `liveness_operator_aws_calls_total`.
+#[derive(Debug)]
+struct AwsCalls(Calls);
+
+impl Collector for AwsCalls {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut family = encoder.encode_descriptor(
+            "aws_calls",
+            "AWS API calls made by this replica, by IAM action name",
+            None,
+            MetricType::Counter,
+        )?;
+        for (operation, count) in self.0.snapshot().by_operation {
+            let labels = OperationLabel { operation };
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
 }
 
 impl Metrics {
-    /// Metrics whose AWS call counts come from `aws_snapshot` (operation → calls so far).
-    pub fn new(aws_snapshot: impl Fn() -> Vec<(String, u64)> + Send + Sync + 'static) -> Self {
+    /// Metrics whose AWS call counts are read from `calls` at scrape time.
+    pub fn new(calls: Calls) -> Self {
         let mut registry = Registry::with_prefix("liveness_operator");
         let reconciles = Counter::default();
         registry.register("reconciles", "Reconciles started", reconciles.clone());
@@ -65,12 +87,7 @@ impl Metrics {
             "Time one reconcile took",
             duration.clone(),
         );
-        let aws_calls = Family::<OperationLabel, Gauge>::default();
-        registry.register(
-            "aws_calls",
-            "AWS API calls made by this replica, by service:Operation (monotonic)",
-            aws_calls.clone(),
-        );
+        registry.register_collector(Box::new(AwsCalls(calls)));
         let leader = Gauge::default();
         registry.register(
             "leader",
@@ -82,10 +99,8 @@ impl Metrics {
             reconciles,
             failures,
             duration,
-            aws_calls,
             leader,
             ready: AtomicBool::new(false),
-            aws_snapshot: Box::new(aws_snapshot),
         }
     }
 
@@ -114,11 +129,6 @@ impl Metrics {
 
     /// The OpenMetrics text of every metric.
     pub fn render(&self) -> String {
-        for (operation, count) in (self.aws_snapshot)() {
-            self.aws_calls
-                .get_or_create(&OperationLabel { operation })
-                .set(count as i64);
-        }
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text

@@ -39,13 +39,11 @@ pub const MANAGED_BY_SELECTOR: &str = "app.kubernetes.io/managed-by=liveness-ope
 /// Builds the clients and the context from `config` and runs the operator (what
 /// `liveness-operator run` does).
 pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
-    crate::api::logging::init(config.log_format);
+    crate::logging::init(config.log_format);
     let client = Client::try_default().await?;
     let calls = crate::aws::Calls::default();
     let aws = crate::aws::SdkAws::from_env(calls.clone()).await;
-    let metrics = Arc::new(metrics::Metrics::new(move || {
-        calls.snapshot().by_operation.into_iter().collect()
-    }));
+    let metrics = Arc::new(metrics::Metrics::new(calls.clone()));
     let ctx = Arc::new(Context::new(
         client.clone(),
         Arc::new(aws),

@@ -1,10 +1,17 @@
-//! Log setup: JSON lines for the cluster's log pipeline, or text for people.
-//!
-//! `RUST_LOG` overrides the default level (`info`).
+//! Log setup shared by both binaries: JSON lines for the cluster's log pipeline, or text
+//! for people. `RUST_LOG` overrides the default level (`info`).
 
+use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
-use super::config::LogFormat;
+/// Log output format (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
 
 /// Installs the global subscriber; a second call (e.g. in tests) is a no-op.
 pub fn init(format: LogFormat) {
