@@ -59,12 +59,21 @@ impl Fixture {
     }
 
     async fn event_reasons(&self, app: &str) -> Vec<String> {
+        self.events(app)
+            .await
+            .into_iter()
+            .map(|(reason, _)| reason)
+            .collect()
+    }
+
+    /// (reason, message) of the events on `app`.
+    async fn events(&self, app: &str) -> Vec<(String, String)> {
         let events: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
         let list = events.list(&ListParams::default()).await.unwrap();
         list.items
             .into_iter()
             .filter(|e| e.involved_object.name.as_deref() == Some(app))
-            .filter_map(|e| e.reason)
+            .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
             .collect()
     }
 }

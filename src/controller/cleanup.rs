@@ -39,13 +39,7 @@ pub async fn cleanup(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> 
     {
         Ok(changes) => {
             for change in &changes {
-                events::normal(
-                    &ctx.recorder,
-                    app,
-                    events::change_reason(change),
-                    change.to_string(),
-                )
-                .await;
+                events::change(&ctx.recorder, app, change).await;
             }
             Ok(Action::await_change())
         }

@@ -5,11 +5,32 @@
 use kube::Resource;
 use kube::runtime::events::{Event, EventType, Recorder};
 
-use crate::aws::{Action, Change};
+use crate::aws::{Action, AwsObject, Change};
 use crate::crd::LivenessApp;
 
+/// Publishes one AWS change as a Normal event. The action names the object, so changes
+/// to different objects are separate events rather than one series (the recorder merges
+/// events with equal reason and action).
+pub async fn change(recorder: &Recorder, app: &LivenessApp, change: &Change) {
+    let action = match &change.object {
+        AwsObject::IdentityPool(_) => "IdentityPool".to_string(),
+        AwsObject::Role(kind, _) => format!("Role/{}", kind.as_str()),
+        AwsObject::RoleLinks(_) => "RoleLinks".to_string(),
+    };
+    let reason = change_reason(change);
+    publish(
+        recorder,
+        app,
+        EventType::Normal,
+        reason,
+        &action,
+        change.to_string(),
+    )
+    .await;
+}
+
 /// Event reason of an AWS change ("Created", "Adopted", …).
-pub fn change_reason(change: &Change) -> &'static str {
+fn change_reason(change: &Change) -> &'static str {
     match change.action {
         Action::Created => "Created",
         Action::Adopted => "Adopted",
@@ -21,12 +42,12 @@ pub fn change_reason(change: &Change) -> &'static str {
 
 /// Publishes `note` as a Normal event with `reason` (e.g. "Created").
 pub async fn normal(recorder: &Recorder, app: &LivenessApp, reason: &str, note: String) {
-    publish(recorder, app, EventType::Normal, reason, note).await;
+    publish(recorder, app, EventType::Normal, reason, "Reconcile", note).await;
 }
 
 /// Publishes `note` (what failed and what to do) as a Warning event.
 pub async fn warning(recorder: &Recorder, app: &LivenessApp, reason: &str, note: String) {
-    publish(recorder, app, EventType::Warning, reason, note).await;
+    publish(recorder, app, EventType::Warning, reason, "Reconcile", note).await;
 }
 
 async fn publish(
@@ -34,13 +55,14 @@ async fn publish(
     app: &LivenessApp,
     type_: EventType,
     reason: &str,
+    action: &str,
     note: String,
 ) {
     let event = Event {
         type_,
         reason: reason.to_string(),
         note: Some(truncate(note)),
-        action: "Reconcile".to_string(),
+        action: action.to_string(),
         secondary: None,
     };
     if let Err(error) = recorder.publish(&event, &app.object_ref(&())).await {

@@ -96,13 +96,7 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
         }
     };
     for change in &provisioned.changes {
-        events::normal(
-            &ctx.recorder,
-            app,
-            events::change_reason(change),
-            change.to_string(),
-        )
-        .await;
+        events::change(&ctx.recorder, app, change).await;
     }
 
     // 4. apply Kubernetes.
