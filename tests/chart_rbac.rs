@@ -7,8 +7,9 @@
 mod chart_support;
 mod support;
 
+use support::testground::succeeded;
+
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
@@ -29,16 +30,6 @@ const RBAC_KINDS: [&str; 5] = [
     "Role",
     "RoleBinding",
 ];
-
-fn ok(out: Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// Removes what the test made outside its namespace (the ClusterRole), and the namespace.
 struct Cleanup {
@@ -150,7 +141,7 @@ async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
     };
     let manifest: PathBuf = std::env::temp_dir().join(format!("{ns}-rbac.yaml"));
     rendered.write_kinds(&RBAC_KINDS, &manifest);
-    ok(
+    succeeded(
         ground
             .kubectl()
             .args(["apply", "-f"])

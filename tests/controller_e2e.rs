@@ -58,6 +58,33 @@ impl Fixture {
         wait_condition(&self.client, &self.ns, name, READY, "True").await
     }
 
+    /// Creates `app`, waits until its AWS objects are in sync; returns its pool id.
+    async fn provision(&self, app: &LivenessApp) -> String {
+        create_app(&self.client, app).await;
+        let name = app.metadata.name.as_deref().unwrap();
+        let app = wait_condition(&self.client, &self.ns, name, ROLES_READY, "True").await;
+        app.status.unwrap().identity_pool_id.unwrap()
+    }
+
+    /// Deletes the app and waits until the finalizer let it go.
+    async fn delete_and_wait_gone(&self, name: &str) {
+        self.apps()
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+        eventually(
+            &format!("{name} gone"),
+            Duration::from_secs(60),
+            async || {
+                get_app(&self.client, &self.ns, name)
+                    .await
+                    .is_none()
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
     async fn event_reasons(&self, app: &str) -> Vec<String> {
         self.events(app)
             .await
@@ -324,17 +351,7 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
         );
     }
     // Deleting it needs no AWS clean-up: the finalizer lets go.
-    fx.apps()
-        .delete("onboarding", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("invalid app deleted", Duration::from_secs(30), async || {
-        get_app(&fx.client, &fx.ns, "onboarding")
-            .await
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    fx.delete_and_wait_gone("onboarding").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -343,21 +360,9 @@ async fn delete_removes_every_aws_object_and_the_workloads_are_collected() {
     let _operator = fx.operator("a");
     let mut app = example("guests.yaml", &fx.ns);
     app.metadata.name = Some("onboarding".into());
-    create_app(&fx.client, &app).await;
-    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
-    let pool_id = app.status.unwrap().identity_pool_id.unwrap();
+    let pool_id = fx.provision(&app).await;
 
-    fx.apps()
-        .delete("onboarding", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("app gone", Duration::from_secs(60), async || {
-        get_app(&fx.client, &fx.ns, "onboarding")
-            .await
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    fx.delete_and_wait_gone("onboarding").await;
     let iam = support::aws::iam(fx.ground).await;
     let id = fx.identity("onboarding");
     for kind in [RoleKind::Client, RoleKind::Guest, RoleKind::Backend] {
@@ -395,20 +400,8 @@ async fn retain_leaves_every_aws_object() {
     let _operator = fx.operator("a");
     let mut app = example("basic.yaml", &fx.ns);
     app.spec.deletion_policy = liveness_operator::crd::DeletionPolicy::Retain;
-    create_app(&fx.client, &app).await;
-    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ROLES_READY, "True").await;
-    let pool_id = app.status.unwrap().identity_pool_id.unwrap();
-    fx.apps()
-        .delete("onboarding", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("app gone", Duration::from_secs(60), async || {
-        get_app(&fx.client, &fx.ns, "onboarding")
-            .await
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    let pool_id = fx.provision(&app).await;
+    fx.delete_and_wait_gone("onboarding").await;
     let iam = support::aws::iam(fx.ground).await;
     let id = fx.identity("onboarding");
     for kind in [RoleKind::Client, RoleKind::Backend] {

@@ -3,21 +3,11 @@
 
 mod support;
 
-use std::process::Output;
+use support::testground::succeeded;
 
 use liveness_operator::crd::crd_yaml;
 
 const CRD_FILE: &str = "crds/faceliveness.dev_livenessapps.yaml";
-
-fn ok(out: Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 #[test]
 fn committed_crd_is_exactly_the_generated_one() {
@@ -35,7 +25,7 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
     support::kube::install_crd(ground);
     let root = support::testground::repo_root();
 
-    let dry_run = ok(
+    let dry_run = succeeded(
         ground
             .kubectl()
             .args(["apply", "--dry-run=server", "-f"])
@@ -54,7 +44,7 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
     }
 
     let ns = support::testground::unique("crd");
-    ok(
+    succeeded(
         ground
             .kubectl()
             .args(["create", "namespace", &ns])
@@ -64,24 +54,12 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
     );
     let example = std::fs::read_to_string(root.join("examples/basic.yaml")).unwrap();
     let example = example.replace("namespace: default", &format!("namespace: {ns}"));
-    let mut apply = ground
-        .kubectl()
-        .args(["apply", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    apply
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(example.as_bytes())
-        .unwrap();
-    ok(apply.wait_with_output().unwrap(), "apply basic example");
+    succeeded(
+        ground.kubectl_with_input(&["apply", "-f", "-"], &example),
+        "apply basic example",
+    );
 
-    let table = ok(
+    let table = succeeded(
         ground
             .kubectl()
             .args(["get", "livenessapps", "-n", &ns])
@@ -113,7 +91,7 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
         table.contains("onboarding") && table.contains("us-east-1"),
         "{table}"
     );
-    let short = ok(
+    let short = succeeded(
         ground
             .kubectl()
             .args(["get", "lva", "-n", &ns, "-o", "name"])
@@ -123,7 +101,7 @@ fn apiserver_accepts_the_crd_and_every_example_and_shows_printer_columns() {
     );
     assert_eq!(short.trim(), "livenessapp.faceliveness.dev/onboarding");
 
-    ok(
+    succeeded(
         ground
             .kubectl()
             .args(["delete", "namespace", &ns, "--wait=false"])
@@ -138,22 +116,10 @@ fn apiserver_rejects_out_of_range_fields_by_schema() {
     let ground = support::testground::ensure();
     support::kube::install_crd(ground);
     let bad = r#"{"apiVersion":"faceliveness.dev/v1alpha1","kind":"LivenessApp","metadata":{"name":"bad","namespace":"default"},"spec":{"region":"us-east-1","endpoint":{"auditImagesLimit":9,"confidenceThreshold":150}}}"#;
-    let mut apply = ground
-        .kubectl()
-        .args(["apply", "--dry-run=server", "--validate=false", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    apply
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bad.as_bytes())
-        .unwrap();
-    let out = apply.wait_with_output().unwrap();
+    let out = ground.kubectl_with_input(
+        &["apply", "--dry-run=server", "--validate=false", "-f", "-"],
+        bad,
+    );
     assert!(!out.status.success(), "an out-of-range spec was accepted");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -100,27 +100,7 @@ impl Rig {
 
     /// Ids of the pools carrying the app's pool name.
     pub async fn pools_named(&self, desired: &DesiredAws) -> Vec<String> {
-        let mut ids = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .cognito
-                .list_identity_pools()
-                .max_results(60)
-                .set_next_token(token)
-                .send()
-                .await
-                .expect("ListIdentityPools");
-            for pool in page.identity_pools() {
-                if pool.identity_pool_name() == Some(desired.pool.name.as_str()) {
-                    ids.extend(pool.identity_pool_id().map(str::to_string));
-                }
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return ids;
-            }
-        }
+        crate::support::aws::pools_named(&self.cognito, &desired.pool.name).await
     }
 
     /// The role, if it exists.

@@ -38,6 +38,27 @@ impl TestGround {
         cmd.env("KUBECONFIG", self.kubeconfig());
         cmd
     }
+    /// Runs kubectl with `args` and `input` on its standard input.
+    pub fn kubectl_with_input(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .kubectl()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// A kube client for the test apiserver.
     pub async fn kube_client(&self) -> kube::Client {
         let kubeconfig =
@@ -62,6 +83,17 @@ impl TestGround {
             .load()
             .await
     }
+}
+
+/// The stdout of a command that had to succeed; its output is in the panic otherwise.
+pub fn succeeded(out: std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// The repository root.
