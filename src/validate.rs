@@ -44,6 +44,23 @@ pub fn validate_app(app: &LivenessApp, ctx: &ValidationContext) -> Vec<Problem> 
         check_app_name(name, &mut problems);
     }
     problems.extend(validate(&app.spec, ctx));
+    // CEL keeps spec.region immutable on 1.25+; on older clusters the status remembers.
+    let recorded = app
+        .status
+        .as_ref()
+        .and_then(|s| s.identity_pool_id.as_deref());
+    if let Some((pool_region, _)) = recorded.and_then(|id| id.split_once(':'))
+        && pool_region != app.spec.region
+    {
+        problems.push(Problem {
+            path: "spec.region".into(),
+            message: format!(
+                "is immutable: this app's identity pool {} is in {pool_region}; set spec.region back to {pool_region}, or create a new LivenessApp for {}",
+                recorded.unwrap_or_default(),
+                app.spec.region
+            ),
+        });
+    }
     problems
 }
 

@@ -420,3 +420,25 @@ fn app_names_that_cannot_name_a_service_are_refused() {
     }
     assert_eq!(validate_app(&base, &ValidationContext::default()), vec![]);
 }
+
+#[test]
+fn a_region_edit_after_provisioning_is_refused_even_without_cel() {
+    let mut app: LivenessApp = serde_yaml::from_str(
+        "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: ok, namespace: web}\nspec:\n  region: eu-west-1\n  identityPool: {allowUnauthenticated: true}\n",
+    )
+    .unwrap();
+    app.status = Some(crate::crd::LivenessAppStatus {
+        identity_pool_id: Some("us-east-1:1b2c3d4e-0000-4000-8000-123456789abc".into()),
+        ..Default::default()
+    });
+    let problems = validate_app(&app, &ValidationContext::default());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "spec.region");
+    assert!(
+        problems[0]
+            .message
+            .contains("set spec.region back to us-east-1"),
+        "{}",
+        problems[0].message
+    );
+}

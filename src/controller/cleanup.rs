@@ -31,7 +31,16 @@ pub async fn cleanup(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> 
         .await;
         return Ok(Action::await_change());
     }
-    let desired = reconcile::desired_state(app, ctx).await?;
+    // The objects live where they were made, even if spec.region was edited since.
+    let mut recorded = app.clone();
+    if let Some((region, _)) = status
+        .identity_pool_id
+        .as_deref()
+        .and_then(|id| id.split_once(':'))
+    {
+        recorded.spec.region = region.to_string();
+    }
+    let desired = reconcile::desired_state(&recorded, ctx).await?;
     match ctx
         .aws
         .delete(&desired, status.identity_pool_id.as_deref())

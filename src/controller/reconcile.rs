@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -18,9 +17,12 @@ use serde_json::json;
 
 use super::context::Context;
 use super::error::Error;
-use super::status::{Observation, conditions};
+use super::status::{
+    Observation, aws_failure_observations, aws_ready_observations, conditions,
+    endpoint_observation, failure_reason,
+};
 use super::{apply, cleanup, events};
-use crate::aws::{AwsError, Provisioned};
+use crate::aws::Provisioned;
 use crate::crd::{FIELD_MANAGER, FINALIZER, LivenessApp, LivenessAppStatus, condition};
 use crate::names::AppIdentity;
 use crate::plan::aws::{AppRef, DesiredAws, desired_aws};
@@ -154,95 +156,6 @@ pub async fn desired_state(app: &LivenessApp, ctx: &Context) -> Result<DesiredAw
         },
         &env,
     )?)
-}
-
-fn aws_ready_observations(provisioned: &Provisioned) -> Vec<Observation> {
-    let pool_reason = if provisioned.identity_pool_adopted {
-        "Adopted"
-    } else {
-        "InSync"
-    };
-    vec![
-        Observation::ok(
-            condition::IDENTITY_POOL_READY,
-            pool_reason,
-            format!("identity pool {} is in sync", provisioned.identity_pool_id),
-        ),
-        Observation::ok(
-            condition::ROLES_READY,
-            "InSync",
-            "roles, their least-privilege policies and the pool's role links are in sync",
-        ),
-    ]
-}
-
-/// Which component failed, judged by the AWS operation that failed.
-fn aws_failure_observations(error: &AwsError) -> Vec<Observation> {
-    let reason = failure_reason(error);
-    let message = error.to_string();
-    let pool_failed = error.operation().starts_with("cognito-identity:")
-        && error.operation() != "cognito-identity:SetIdentityPoolRoles";
-    let endpoint = Observation::unknown(
-        condition::ENDPOINT_READY,
-        "WaitingForAws",
-        "waits for the AWS objects",
-    );
-    if pool_failed {
-        vec![
-            Observation::failed(condition::IDENTITY_POOL_READY, reason, message),
-            Observation::unknown(
-                condition::ROLES_READY,
-                "WaitingForPool",
-                "waits for the identity pool",
-            ),
-            endpoint,
-        ]
-    } else {
-        vec![
-            Observation::ok(
-                condition::IDENTITY_POOL_READY,
-                "InSync",
-                "identity pool is in sync",
-            ),
-            Observation::failed(condition::ROLES_READY, reason, message),
-            endpoint,
-        ]
-    }
-}
-
-fn failure_reason(error: &AwsError) -> &'static str {
-    match error.code() {
-        Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
-            "AccessDenied"
-        }
-        Some("Conflict") => "Conflict",
-        _ if error.category() == crate::aws::Category::Transient => "AwsUnavailable",
-        _ => "AwsError",
-    }
-}
-
-/// EndpointReady from the Deployment's status: available replicas, as the kubelet reports.
-fn endpoint_observation(deployment: &Deployment) -> Observation {
-    let wanted = deployment
-        .spec
-        .as_ref()
-        .and_then(|s| s.replicas)
-        .unwrap_or(1);
-    let status = deployment.status.clone().unwrap_or_default();
-    let available = status.available_replicas.unwrap_or(0);
-    let current = status.observed_generation >= deployment.metadata.generation;
-    let message = format!("{available}/{wanted} endpoint replicas available");
-    if wanted == 0 {
-        Observation::ok(
-            condition::ENDPOINT_READY,
-            "ScaledToZero",
-            "endpoint scaled to 0 replicas",
-        )
-    } else if current && available >= 1 {
-        Observation::ok(condition::ENDPOINT_READY, "Available", message)
-    } else {
-        Observation::failed(condition::ENDPOINT_READY, "Unavailable", message)
-    }
 }
 
 /// Server-side applies the status subresource with the conditions for this generation.

@@ -8,6 +8,9 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
+use k8s_openapi::api::apps::v1::Deployment;
+
+use crate::aws::{AwsError, Category, Provisioned};
 use crate::crd::condition;
 
 /// The state of one condition, as a reconcile step reports it.
@@ -95,6 +98,98 @@ pub fn conditions(
         .collect()
 }
 
+/// Conditions after AWS is in sync.
+pub fn aws_ready_observations(provisioned: &Provisioned) -> Vec<Observation> {
+    let pool_reason = if provisioned.identity_pool_adopted {
+        "Adopted"
+    } else {
+        "InSync"
+    };
+    vec![
+        Observation::ok(
+            condition::IDENTITY_POOL_READY,
+            pool_reason,
+            format!("identity pool {} is in sync", provisioned.identity_pool_id),
+        ),
+        Observation::ok(
+            condition::ROLES_READY,
+            "InSync",
+            "roles, their least-privilege policies and the pool's role links are in sync",
+        ),
+    ]
+}
+
+/// Conditions after a failed AWS step: which component failed is judged by the AWS
+/// operation that failed.
+pub fn aws_failure_observations(error: &AwsError) -> Vec<Observation> {
+    let reason = failure_reason(error);
+    let message = error.to_string();
+    let pool_failed = error.operation().starts_with("cognito-identity:")
+        && error.operation() != "cognito-identity:SetIdentityPoolRoles";
+    let endpoint = Observation::unknown(
+        condition::ENDPOINT_READY,
+        "WaitingForAws",
+        "waits for the AWS objects",
+    );
+    if pool_failed {
+        vec![
+            Observation::failed(condition::IDENTITY_POOL_READY, reason, message),
+            Observation::unknown(
+                condition::ROLES_READY,
+                "WaitingForPool",
+                "waits for the identity pool",
+            ),
+            endpoint,
+        ]
+    } else {
+        vec![
+            Observation::ok(
+                condition::IDENTITY_POOL_READY,
+                "InSync",
+                "identity pool is in sync",
+            ),
+            Observation::failed(condition::ROLES_READY, reason, message),
+            endpoint,
+        ]
+    }
+}
+
+/// Condition and event reason of an AWS failure.
+pub fn failure_reason(error: &AwsError) -> &'static str {
+    match error.code() {
+        Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
+            "AccessDenied"
+        }
+        Some("Conflict") => "Conflict",
+        _ if error.category() == Category::Transient => "AwsUnavailable",
+        _ => "AwsError",
+    }
+}
+
+/// EndpointReady from the Deployment's status: available replicas, as the kubelet reports.
+pub fn endpoint_observation(deployment: &Deployment) -> Observation {
+    let wanted = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let available = status.available_replicas.unwrap_or(0);
+    let current = status.observed_generation >= deployment.metadata.generation;
+    let message = format!("{available}/{wanted} endpoint replicas available");
+    if wanted == 0 {
+        Observation::ok(
+            condition::ENDPOINT_READY,
+            "ScaledToZero",
+            "endpoint scaled to 0 replicas",
+        )
+    } else if current && available >= 1 {
+        Observation::ok(condition::ENDPOINT_READY, "Available", message)
+    } else {
+        Observation::failed(condition::ENDPOINT_READY, "Unavailable", message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +254,90 @@ mod tests {
             t1
         );
         assert_eq!(by_type(condition::READY).last_transition_time.0, t1);
+    }
+
+    fn aws_error(operation: &str, status: u16, code: &str) -> AwsError {
+        use aws_sdk_iam::error::SdkError;
+        use aws_sdk_iam::operation::create_role::CreateRoleError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let meta = ErrorMetadata::builder()
+            .code(code)
+            .message("AWS says no")
+            .build();
+        let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let err = SdkError::service_error(CreateRoleError::generic(meta), response);
+        AwsError::from_sdk(operation, "arn:aws:iam::1:role/liveness-operator/r", err)
+    }
+
+    #[test]
+    fn a_denied_iam_call_fails_roles_and_names_the_action() {
+        let obs = aws_failure_observations(&aws_error("iam:CreateRole", 403, "AccessDenied"));
+        assert_eq!(obs[0].status, "True", "the pool step passed");
+        assert_eq!(
+            (obs[1].status, obs[1].reason.as_str()),
+            ("False", "AccessDenied")
+        );
+        assert!(
+            obs[1].message.contains("may not call iam:CreateRole"),
+            "{}",
+            obs[1].message
+        );
+        assert_eq!(obs[2].status, "Unknown");
+        let ready = ready_from(&obs);
+        assert_eq!(ready.reason, "AccessDenied");
+    }
+
+    #[test]
+    fn a_throttled_pool_call_fails_the_pool_and_leaves_roles_unknown() {
+        let obs = aws_failure_observations(&aws_error(
+            "cognito-identity:CreateIdentityPool",
+            400,
+            "TooManyRequestsException",
+        ));
+        assert_eq!(
+            (obs[0].status, obs[0].reason.as_str()),
+            ("False", "AwsUnavailable")
+        );
+        assert_eq!(obs[1].status, "Unknown");
+        // Linking roles is a Cognito call but belongs to the roles step.
+        let link = aws_failure_observations(&aws_error(
+            "cognito-identity:SetIdentityPoolRoles",
+            400,
+            "InvalidParameterException",
+        ));
+        assert_eq!((link[0].status, link[1].status), ("True", "False"));
+    }
+
+    fn deployment(replicas: i32, available: i32, observed: i64, generation: i64) -> Deployment {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "x", "generation": generation},
+            "spec": {"replicas": replicas, "selector": {}, "template": {}},
+            "status": {"availableReplicas": available, "observedGeneration": observed}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_endpoint_is_ready_when_a_replica_of_the_current_generation_is_available() {
+        let ready = endpoint_observation(&deployment(2, 1, 3, 3));
+        assert_eq!(
+            (ready.status, ready.message.as_str()),
+            ("True", "1/2 endpoint replicas available")
+        );
+        assert_eq!(
+            endpoint_observation(&deployment(2, 0, 3, 3)).status,
+            "False"
+        );
+        // The Deployment controller has not seen the new spec yet: not ready.
+        assert_eq!(
+            endpoint_observation(&deployment(2, 2, 2, 3)).status,
+            "False"
+        );
+        assert_eq!(
+            endpoint_observation(&deployment(0, 0, 3, 3)).reason,
+            "ScaledToZero"
+        );
     }
 }
