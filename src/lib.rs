@@ -9,14 +9,20 @@
 //! - [`controller`]: the reconcile pipeline, leader election, metrics.
 //! - [`plan`]: pure desired state (AWS objects, Kubernetes objects) and `plan` output.
 //! - [`aws`]: the AWS trait and its aws-sdk implementation (ensure, observe, delete).
+//! - [`emulator`]: the offline Face Liveness emulator (`liveness-emulator`) and the tests'
+//!   Rekognition stub, one session store for both.
 
 pub mod api;
 pub mod aws;
 pub mod controller;
 pub mod crd;
+pub mod emulator;
 pub mod logging;
 pub mod names;
 pub mod plan;
 pub mod regions;
-pub mod rekognition_stub;
+/// The tests' Rekognition stub; it lives in [`emulator::rekognition`] now.
+pub mod rekognition_stub {
+    pub use crate::emulator::rekognition::*;
+}
 pub mod validate;

@@ -65,6 +65,11 @@ pub struct Args {
     #[arg(long, env = "LIVENESS_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Local development only: origin of a liveness-emulator (e.g. https://127.0.0.1:8443);
+    /// /v1/config then tells the frontend to stream to it instead of AWS.
+    #[arg(long, env = "LIVENESS_EMULATOR_URL")]
+    pub emulator_url: Option<String>,
+
     /// Requests per minute per client IP on /v1 routes; 0 turns the limit off.
     #[arg(long, env = "LIVENESS_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
     pub rate_limit_per_minute: u32,
@@ -111,6 +116,8 @@ pub struct Config {
     pub identity_pool_id: Option<String>,
     /// Without a trailing slash.
     pub public_url: Option<String>,
+    /// Origin of a liveness-emulator (`https://host[:port]`), for local development.
+    pub emulator_url: Option<String>,
     pub rate_limit_per_minute: u32,
     pub trust_forwarded_for: bool,
     pub log_format: LogFormat,
@@ -230,6 +237,17 @@ impl Config {
             },
         };
 
+        let emulator_url = match non_empty(args.emulator_url) {
+            None => None,
+            Some(u) => match check_emulator_url(&u) {
+                Ok(u) => Some(u),
+                Err(why) => {
+                    problem("emulator-url", "LIVENESS_EMULATOR_URL", why);
+                    None
+                }
+            },
+        };
+
         if args.max_body_bytes == 0 {
             problem(
                 "max-body-bytes",
@@ -258,6 +276,7 @@ impl Config {
             kms_key_id: non_empty(args.kms_key_id),
             identity_pool_id,
             public_url,
+            emulator_url,
             rate_limit_per_minute: args.rate_limit_per_minute,
             trust_forwarded_for: args.trust_forwarded_for,
             log_format: args.log_format,
@@ -276,6 +295,12 @@ impl Config {
                  ({}); sessions will fail unless AWS added it",
                 self.region,
                 crate::regions::known_regions(&[]).join(", ")
+            ));
+        }
+        if let Some(url) = &self.emulator_url {
+            out.push(format!(
+                "LIVENESS_EMULATOR_URL={url}: the frontend is sent to a liveness-emulator, \
+                 not Amazon Rekognition; for local development only"
             ));
         }
         if self.allowed_origins.is_empty() {
@@ -350,6 +375,24 @@ fn check_public_url(raw: &str) -> Result<String, String> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{raw:?} must not carry a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The emulator's origin: `https://host[:port]` (the browser component streams only over
+/// `wss:`, so plain http is refused).
+fn check_emulator_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| format!("{raw:?} is not a URL ({e}); use e.g. https://127.0.0.1:8443"))?;
+    if url.scheme() != "https" || url.host().is_none() {
+        return Err(format!(
+            "{raw:?} must be an https URL with a host (the component streams over wss:)"
+        ));
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{raw:?} must be an origin, without path, query or fragment"
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -441,6 +484,31 @@ mod tests {
             c.public_url.as_deref(),
             Some("https://api.example.com/liveness")
         );
+    }
+
+    #[test]
+    fn the_emulator_url_is_an_https_origin() {
+        let c = Config::from_args(args(&[
+            "--region=us-east-1",
+            "--emulator-url=https://127.0.0.1:8443/",
+        ]))
+        .unwrap();
+        assert_eq!(c.emulator_url.as_deref(), Some("https://127.0.0.1:8443"));
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w.contains("not Amazon Rekognition"))
+        );
+        for bad in ["http://127.0.0.1:8443", "https://127.0.0.1:8443/x", "nope"] {
+            let flag = format!("--emulator-url={bad}");
+            let problems = Config::from_args(args(&["--region=us-east-1", &flag])).unwrap_err();
+            assert!(
+                problems[0].contains("LIVENESS_EMULATOR_URL"),
+                "{problems:?}"
+            );
+        }
+        let plain = Config::from_args(args(&["--region=us-east-1"])).unwrap();
+        assert_eq!(plain.emulator_url, None);
     }
 
     #[test]

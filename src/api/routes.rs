@@ -171,6 +171,31 @@ pub struct FrontendConfigBody {
     pub identity_pool_id: Option<String>,
     pub sessions_url: String,
     pub threshold: f64,
+    /// Only with `LIVENESS_EMULATOR_URL` (local development).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emulator: Option<FrontendEmulator>,
+}
+
+/// Where FaceLivenessDetectorCore finds a liveness-emulator: its `config.endpointOverride`,
+/// `faceModelUrl` and `binaryPath`.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FrontendEmulator {
+    pub streaming_endpoint: String,
+    pub face_model_url: String,
+    pub binary_path: String,
+}
+
+impl FrontendEmulator {
+    /// From the emulator's origin, `https://host[:port]` without a trailing slash.
+    pub fn from_origin(origin: &str) -> Self {
+        let host = origin.trim_start_matches("https://");
+        FrontendEmulator {
+            streaming_endpoint: format!("wss://{host}"),
+            face_model_url: format!("{origin}/assets/models/facemesh-detection-short.json"),
+            binary_path: format!("{origin}/assets/wasm/"),
+        }
+    }
 }
 
 /// A session is live only when Rekognition finished it and the confidence reaches the
@@ -279,6 +304,7 @@ async fn frontend_config(State(state): State<AppState>) -> Json<FrontendConfigBo
         identity_pool_id: c.identity_pool_id.clone(),
         sessions_url: format!("{base}/v1/sessions"),
         threshold: tidy(c.threshold),
+        emulator: c.emulator_url.as_deref().map(FrontendEmulator::from_origin),
     })
 }
 

@@ -1,4 +1,6 @@
-//! A Rekognition Face Liveness stub that speaks the real wire protocol.
+//! Rekognition Face Liveness JSON 1.1 operations and the session store, shared by the tests'
+//! stub ([`RekognitionStub`], plain HTTP) and the offline emulator (`liveness-emulator`, which
+//! serves [`json11_router`] over HTTPS next to its streaming websocket).
 //!
 //! No emulator in any registry implements Face Liveness, yet the endpoint service must be
 //! tested with the real `aws-sdk-rekognition` client. This stub answers the two calls the
@@ -12,6 +14,10 @@
 //! new sessions, an outcome per session, or a [`Fault`] for every create. Sessions are
 //! remembered, a `ClientRequestToken` seen before returns the same `SessionId`, and a
 //! session nobody finished expires three minutes after creation, as in AWS.
+//!
+//! The emulator's websocket reports each stream here ([`StubHandle::begin_stream`],
+//! [`StubHandle::finish_stream`]); the [`Policy`] then decides the session's outcome, unless a
+//! test scripted one for that session already.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,6 +32,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+use super::judge::{ClientReport, Policy};
 
 pub use crate::api::rekognition::SESSION_LIFETIME;
 
@@ -126,6 +134,8 @@ pub struct CreateCall {
 struct Session {
     created: Instant,
     outcome: Outcome,
+    /// A websocket was opened for it (a session streams once).
+    streamed: bool,
 }
 
 struct State {
@@ -136,13 +146,44 @@ struct State {
     delay: Duration,
     creates: Vec<CreateCall>,
     gets: usize,
+    stream_policy: Policy,
+}
+
+/// Why a streaming session was refused (the emulator answers with a `ValidationException`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamRefusal {
+    #[error("Session not found")]
+    NotFound,
+    #[error("Session has expired")]
+    Expired,
+    #[error("Session has already been used")]
+    AlreadyUsed,
 }
 
 /// Scripts and inspects a running stub; cheap to clone.
 #[derive(Clone)]
 pub struct StubHandle(Arc<Mutex<State>>);
 
+impl Default for StubHandle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl StubHandle {
+    /// A fresh store: sessions start `Succeeded(97.5)`, streams are judged at 95.0.
+    pub fn new() -> Self {
+        StubHandle(Arc::new(Mutex::new(State {
+            sessions: HashMap::new(),
+            tokens: HashMap::new(),
+            default_outcome: Outcome::Succeeded(97.5),
+            create_fault: None,
+            delay: Duration::ZERO,
+            creates: Vec::new(),
+            gets: 0,
+            stream_policy: Policy::Judge { confidence: 95.0 },
+        })))
+    }
     fn lock(&self) -> MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -176,6 +217,60 @@ impl StubHandle {
     pub fn get_calls(&self) -> usize {
         self.lock().gets
     }
+    /// How a finished stream sets the outcome of a session still `Created`/`InProgress`.
+    pub fn set_stream_policy(&self, policy: Policy) {
+        self.lock().stream_policy = policy;
+    }
+    /// The outcome a session has now (`None` if unknown).
+    pub fn outcome(&self, session_id: &str) -> Option<Outcome> {
+        self.lock().sessions.get(session_id).map(|s| s.outcome)
+    }
+    /// A websocket opened for `session_id`: `Created` becomes `InProgress`.
+    pub fn begin_stream(&self, session_id: &str) -> Result<(), StreamRefusal> {
+        let mut state = self.lock();
+        let session = state
+            .sessions
+            .get_mut(session_id)
+            .ok_or(StreamRefusal::NotFound)?;
+        match session.outcome {
+            Outcome::Created if session.created.elapsed() >= SESSION_LIFETIME => {
+                Err(StreamRefusal::Expired)
+            }
+            Outcome::Expired => Err(StreamRefusal::Expired),
+            Outcome::Succeeded(_) | Outcome::SucceededWithoutConfidence | Outcome::Failed(_)
+                if session.streamed =>
+            {
+                Err(StreamRefusal::AlreadyUsed)
+            }
+            Outcome::Created => {
+                session.outcome = Outcome::InProgress;
+                session.streamed = true;
+                Ok(())
+            }
+            _ => {
+                session.streamed = true;
+                Ok(())
+            }
+        }
+    }
+    /// The client ended its video: the policy decides the outcome from `report`, unless the
+    /// session's outcome was scripted. Returns the session's outcome afterwards.
+    pub fn finish_stream(&self, session_id: &str, report: &ClientReport) -> Option<Outcome> {
+        let mut state = self.lock();
+        let policy = state.stream_policy;
+        let session = state.sessions.get_mut(session_id)?;
+        if matches!(session.outcome, Outcome::Created | Outcome::InProgress)
+            && session.created.elapsed() < SESSION_LIFETIME
+        {
+            session.outcome = policy.decide(report);
+        }
+        Some(session.outcome)
+    }
+}
+
+/// The JSON 1.1 operations (`POST /`) over `handle`'s session store.
+pub fn json11_router(handle: StubHandle) -> Router {
+    Router::new().route("/", post(dispatch)).with_state(handle)
 }
 
 /// A stub listening on a loopback port; stops when dropped.
@@ -195,18 +290,8 @@ impl RekognitionStub {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let handle = StubHandle(Arc::new(Mutex::new(State {
-            sessions: HashMap::new(),
-            tokens: HashMap::new(),
-            default_outcome: Outcome::Succeeded(97.5),
-            create_fault: None,
-            delay: Duration::ZERO,
-            creates: Vec::new(),
-            gets: 0,
-        })));
-        let app = Router::new()
-            .route("/", post(dispatch))
-            .with_state(handle.clone());
+        let handle = StubHandle::new();
+        let app = json11_router(handle.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -328,6 +413,7 @@ fn create(stub: &StubHandle, headers: &HeaderMap, input: &Value) -> Response {
                 Session {
                     created: Instant::now(),
                     outcome,
+                    streamed: false,
                 },
             );
             if let Some(t) = &call.client_request_token {
