@@ -123,6 +123,9 @@ async fn a_session_with_face_oval_and_colours_succeeds_with_the_configured_confi
         .unwrap();
     assert_eq!(results.status(), &LivenessSessionStatus::Succeeded);
     assert_eq!(results.confidence(), Some(CONFIDENCE));
+    let challenge = results.challenge().expect("the challenge used");
+    assert_eq!(challenge.r#type().as_str(), "FaceMovementAndLightChallenge");
+    assert_eq!(challenge.version(), "2.0.0");
 }
 
 #[tokio::test]

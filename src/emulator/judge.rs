@@ -35,6 +35,13 @@ impl ChallengeKind {
             ChallengeKind::FaceMovement => "FaceMovementChallenge",
         }
     }
+    /// The version reported by `GetFaceLivenessSessionResults`.
+    pub fn version(self) -> &'static str {
+        match self {
+            ChallengeKind::FaceMovementAndLight => "2.0.0",
+            ChallengeKind::FaceMovement => "1.0.0",
+        }
+    }
 }
 
 /// What the client reported during one stream.

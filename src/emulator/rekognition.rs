@@ -33,7 +33,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::judge::{ClientReport, Policy};
+use super::judge::{ChallengeKind, ClientReport, Policy};
 
 pub use crate::api::rekognition::SESSION_LIFETIME;
 
@@ -136,6 +136,8 @@ struct Session {
     outcome: Outcome,
     /// A websocket was opened for it (a session streams once).
     streamed: bool,
+    /// The challenge the stream used (the light one until a stream says otherwise).
+    challenge: ChallengeKind,
 }
 
 struct State {
@@ -259,6 +261,7 @@ impl StubHandle {
         let mut state = self.lock();
         let policy = state.stream_policy;
         let session = state.sessions.get_mut(session_id)?;
+        session.challenge = report.challenge;
         if matches!(session.outcome, Outcome::Created | Outcome::InProgress)
             && session.created.elapsed() < SESSION_LIFETIME
         {
@@ -414,6 +417,7 @@ fn create(stub: &StubHandle, headers: &HeaderMap, input: &Value) -> Response {
                     created: Instant::now(),
                     outcome,
                     streamed: false,
+                    challenge: ChallengeKind::default(),
                 },
             );
             if let Some(t) = &call.client_request_token {
@@ -464,7 +468,8 @@ fn get(stub: &StubHandle, input: &Value) -> Response {
         body["Confidence"] = json!(c);
     }
     if status == "SUCCEEDED" || status == "FAILED" {
-        body["Challenge"] = json!({"Type": "FaceMovementAndLightChallenge", "Version": "2.0.0"});
+        let kind = session.challenge;
+        body["Challenge"] = json!({"Type": kind.name(), "Version": kind.version()});
     }
     ok(body)
 }

@@ -69,8 +69,13 @@ pub async fn start_with(policy: Policy) -> TestEmulator {
 
 /// A rustls client configuration trusting only the emulator's certificate.
 pub fn client_tls(emulator: &Emulator) -> Arc<ClientConfig> {
+    client_tls_for(emulator.cert_pem())
+}
+
+/// A rustls client configuration trusting only `cert_pem`.
+pub fn client_tls_for(cert_pem: &str) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(emulator.cert_pem().as_bytes()) {
+    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -117,9 +122,13 @@ pub fn rekognition(emulator: &Emulator) -> aws_sdk_rekognition::Client {
 }
 
 async fn tls_stream(emulator: &Emulator) -> TlsStream<TcpStream> {
-    let tcp = TcpStream::connect(emulator.addr()).await.unwrap();
-    let name = ServerName::try_from("127.0.0.1").unwrap();
-    TlsConnector::from(client_tls(emulator))
+    tls_stream_to(emulator.addr(), emulator.cert_pem()).await
+}
+
+async fn tls_stream_to(addr: std::net::SocketAddr, cert_pem: &str) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from(addr.ip().to_string()).unwrap();
+    TlsConnector::from(client_tls_for(cert_pem))
         .connect(name, tcp)
         .await
         .unwrap()
@@ -152,7 +161,16 @@ pub async fn https_get(
     emulator: &Emulator,
     path: &str,
 ) -> (String, Vec<(String, String)>, Vec<u8>) {
-    let mut stream = tls_stream(emulator).await;
+    https_get_at(emulator.addr(), emulator.cert_pem(), path).await
+}
+
+/// Like [`https_get`], to any address serving `cert_pem`.
+pub async fn https_get_at(
+    addr: std::net::SocketAddr,
+    cert_pem: &str,
+    path: &str,
+) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = tls_stream_to(addr, cert_pem).await;
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
