@@ -213,6 +213,17 @@ async fn send(socket: &mut WebSocket, frame: Vec<u8>) -> bool {
     socket.send(ws::Message::Binary(frame.into())).await.is_ok()
 }
 
+/// Closes normally and waits for the client's answer, so neither side sees 1006.
+async fn close(mut socket: WebSocket) {
+    let frame = ws::CloseFrame {
+        code: ws::close_code::NORMAL,
+        reason: "".into(),
+    };
+    if socket.send(ws::Message::Close(Some(frame))).await.is_ok() {
+        while let Some(Ok(_)) = socket.recv().await {}
+    }
+}
+
 async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, String>) {
     let session_id = query.get("session-id").cloned().unwrap_or_default();
     if let Err(refusal) = store.begin_stream(&session_id) {
@@ -222,7 +233,7 @@ async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, St
             exception_frame("ValidationException", &refusal.to_string()),
         )
         .await;
-        let _ = socket.send(ws::Message::Close(None)).await;
+        close(socket).await;
         return;
     }
     let dimension = |name: &str, default: f64| {
@@ -258,7 +269,7 @@ async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, St
     while let Some(Ok(message)) = socket.recv().await {
         let frame = match message {
             ws::Message::Binary(frame) => frame,
-            ws::Message::Close(_) => break,
+            // tungstenite answers the close frame; the next recv() ends the loop.
             _ => continue,
         };
         let event = match decode_client_frame(&frame) {
@@ -270,7 +281,8 @@ async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, St
                     exception_frame("ValidationException", &e.to_string()),
                 )
                 .await;
-                break;
+                close(socket).await;
+                return;
             }
         };
         match event.event_type.as_str() {
