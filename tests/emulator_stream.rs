@@ -239,3 +239,32 @@ async fn assets_have_their_content_types_cors_and_the_emulator_header() {
     let (status, _, _) = https_get(&t.emulator, "/assets/../Cargo.toml").await;
     assert!(!status.contains(" 200 "), "{status}");
 }
+
+#[tokio::test]
+async fn an_unfinished_session_expires_and_cannot_stream() {
+    let t = emulator_support::start().await;
+    let client = emulator_support::rekognition(&t.emulator);
+    // Three minutes in AWS; shortened here so the test need not wait.
+    t.emulator
+        .handle()
+        .set_session_lifetime(std::time::Duration::from_millis(200));
+    let id = create_session(&client).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let results = client
+        .get_face_liveness_session_results()
+        .session_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(results.status(), &LivenessSessionStatus::Expired);
+    let (mut socket, _) = open_stream(&t.emulator, &id, BOTH).await;
+    let (kind, name, body) = next_event(&mut socket).await;
+    assert_eq!(
+        (kind.as_str(), name.as_str()),
+        ("exception", "ValidationException")
+    );
+    assert!(
+        body["Message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+}

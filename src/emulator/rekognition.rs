@@ -149,6 +149,8 @@ struct State {
     creates: Vec<CreateCall>,
     gets: usize,
     stream_policy: Policy,
+    /// How long an unfinished session lives ([`SESSION_LIFETIME`]; shorter in tests).
+    lifetime: Duration,
 }
 
 /// Why a streaming session was refused (the emulator answers with a `ValidationException`).
@@ -184,6 +186,7 @@ impl StubHandle {
             creates: Vec::new(),
             gets: 0,
             stream_policy: Policy::Judge { confidence: 95.0 },
+            lifetime: SESSION_LIFETIME,
         })))
     }
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -223,6 +226,11 @@ impl StubHandle {
     pub fn set_stream_policy(&self, policy: Policy) {
         self.lock().stream_policy = policy;
     }
+    /// Shortens (or lengthens) how long unfinished sessions live, so tests need not wait
+    /// the real three minutes.
+    pub fn set_session_lifetime(&self, lifetime: Duration) {
+        self.lock().lifetime = lifetime;
+    }
     /// The outcome a session has now (`None` if unknown).
     pub fn outcome(&self, session_id: &str) -> Option<Outcome> {
         self.lock().sessions.get(session_id).map(|s| s.outcome)
@@ -230,12 +238,13 @@ impl StubHandle {
     /// A websocket opened for `session_id`: `Created` becomes `InProgress`.
     pub fn begin_stream(&self, session_id: &str) -> Result<(), StreamRefusal> {
         let mut state = self.lock();
+        let lifetime = state.lifetime;
         let session = state
             .sessions
             .get_mut(session_id)
             .ok_or(StreamRefusal::NotFound)?;
         match session.outcome {
-            Outcome::Created if session.created.elapsed() >= SESSION_LIFETIME => {
+            Outcome::Created if session.created.elapsed() >= lifetime => {
                 Err(StreamRefusal::Expired)
             }
             Outcome::Expired => Err(StreamRefusal::Expired),
@@ -259,11 +268,11 @@ impl StubHandle {
     /// session's outcome was scripted. Returns the session's outcome afterwards.
     pub fn finish_stream(&self, session_id: &str, report: &ClientReport) -> Option<Outcome> {
         let mut state = self.lock();
-        let policy = state.stream_policy;
+        let (policy, lifetime) = (state.stream_policy, state.lifetime);
         let session = state.sessions.get_mut(session_id)?;
         session.challenge = report.challenge;
         if matches!(session.outcome, Outcome::Created | Outcome::InProgress)
-            && session.created.elapsed() < SESSION_LIFETIME
+            && session.created.elapsed() < lifetime
         {
             session.outcome = policy.decide(report);
         }
@@ -452,7 +461,7 @@ fn get(stub: &StubHandle, input: &Value) -> Response {
     let Some(session) = state.sessions.get(id) else {
         return fault_response(Fault::SessionNotFound, "GetFaceLivenessSessionResults");
     };
-    let stale = session.created.elapsed() >= SESSION_LIFETIME;
+    let stale = session.created.elapsed() >= state.lifetime;
     let (status, confidence) = match session.outcome {
         Outcome::Fault(f) => return fault_response(f, "GetFaceLivenessSessionResults"),
         Outcome::Created | Outcome::InProgress if stale => ("EXPIRED", None),
