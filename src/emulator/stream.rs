@@ -1,8 +1,8 @@
 //! The streaming side of Face Liveness: `GET /start-face-liveness-session-websocket`.
 //!
-//! The browser component speaks AWS event-stream over a binary websocket (see
-//! `/work/shared/EMULATOR.md` in the project's notes and the module doc of
-//! [`crate::emulator`]). Each client frame is an outer message (`:date`,
+//! The browser component (`@aws-amplify/ui-react-liveness` 3.6.8, an undocumented protocol:
+//! the emulator's tests are its contract) speaks AWS event-stream over a binary websocket.
+//! Each client frame is an outer message (`:date`,
 //! `:chunk-signature`) whose payload is the inner event; the emulator ignores the signature.
 //! The server sends plain event messages: the challenge first, `DisconnectionEvent` after the
 //! empty `VideoEvent` that ends the video. The framing uses `aws-smithy-eventstream`, the
