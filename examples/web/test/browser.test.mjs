@@ -1,0 +1,299 @@
+// The example page, end to end in Debian's Chromium: the page (own origin) → liveness-api
+// (CORS, Idempotency-Key) → liveness-emulator (Rekognition JSON 1.1 + the streaming
+// websocket) with Chromium's fake camera playing a face video, then a video without a face.
+//
+// Run by scripts/browser-test.sh, which prepares everything; the inputs come from the
+// environment (defaults in brackets):
+//   LIVENESS_API_BIN       liveness-api binary               [$CARGO_TARGET_DIR|../../target/debug/liveness-api]
+//   LIVENESS_EMULATOR_BIN  liveness-emulator binary          [same dir/liveness-emulator]
+//   EMULATOR_ASSETS_DIR    what scripts/emulator-assets.sh prepared (models/, wasm/)
+//   FACE_VIDEO, NOFACE_VIDEO  y4m files for the fake camera (640x480, >= 15 fps)
+//   CHROMIUM               [/usr/bin/chromium]
+// Screenshots and process logs go to test-output/browser/ at the repository root.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const web = resolve(here, '..');
+const repo = resolve(web, '../..');
+const out = join(repo, 'test-output/browser');
+const targetDir = process.env.CARGO_TARGET_DIR || join(repo, 'target');
+const bins = {
+  api: process.env.LIVENESS_API_BIN || join(targetDir, 'debug/liveness-api'),
+  emulator: process.env.LIVENESS_EMULATOR_BIN || join(targetDir, 'debug/liveness-emulator'),
+};
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run scripts/browser-test.sh`);
+  return v;
+};
+const CHECK_TIMEOUT = 90_000;
+
+// ---- processes ------------------------------------------------------------------------
+const children = [];
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function start(name, command, args, extraEnv = {}) {
+  const logFile = join(out, 'logs', `${name}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(command, args, {
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  child.logFile = logFile;
+  children.push(child);
+  return child;
+}
+
+async function stopAll() {
+  for (const child of children.reverse()) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await child.exited;
+      clearTimeout(t);
+    }
+  }
+}
+
+async function waitFor(what, probe, child, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new Error(`${what}: the process exited (${child.exitCode}); see ${child.logFile}`);
+    }
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs} ms: ${last?.message || 'no answer'}`);
+}
+
+/** The emulator's certificate as PEM, read from the TLS handshake (no interface needed). */
+function peerCertificatePem(port) {
+  return new Promise((ok, fail) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate(true).raw;
+      socket.end();
+      const b64 = raw.toString('base64').match(/.{1,64}/g).join('\n');
+      ok(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`);
+    });
+    socket.on('error', fail);
+  });
+}
+
+// ---- the stack: emulator, liveness-api, static page -----------------------------------
+const stack = {};
+
+before(async () => {
+  mkdirSync(join(out, 'logs'), { recursive: true });
+  const assets = env('EMULATOR_ASSETS_DIR');
+  const [emuPort, apiPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  stack.emulatorUrl = `https://127.0.0.1:${emuPort}`;
+  stack.api = `http://127.0.0.1:${apiPort}`;
+  stack.web = `http://127.0.0.1:${webPort}`;
+  stack.tmp = mkdtempSync(join(tmpdir(), 'liveness-browser-'));
+
+  assert.ok(existsSync(bins.emulator), `${bins.emulator} is missing: cargo build --bin liveness-emulator`);
+  stack.emulator = start('emulator', bins.emulator, [
+    '--listen', `127.0.0.1:${emuPort}`, '--assets-dir', assets, '--outcome', 'judge',
+  ]);
+  const pem = await waitFor('emulator (TLS)', () => peerCertificatePem(emuPort), stack.emulator);
+  // liveness-api's AWS SDK (rustls with the system roots) trusts the emulator through
+  // SSL_CERT_FILE: the emulator's self-signed certificate is the only root it needs.
+  const certFile = join(stack.tmp, 'emulator-cert.pem');
+  writeFileSync(certFile, pem);
+
+  assert.ok(existsSync(bins.api), `${bins.api} is missing: cargo build --bin liveness-api`);
+  stack.apiProc = start('liveness-api', bins.api, [], {
+    LIVENESS_LISTEN: `127.0.0.1:${apiPort}`,
+    LIVENESS_REGION: 'us-east-1',
+    LIVENESS_ALLOWED_ORIGINS: stack.web,
+    LIVENESS_EMULATOR_URL: stack.emulatorUrl,
+    LIVENESS_RATE_LIMIT_PER_MINUTE: '0',
+    LIVENESS_LOG_FORMAT: 'text',
+    AWS_ENDPOINT_URL: stack.emulatorUrl,
+    AWS_ACCESS_KEY_ID: 'AKIAEMULATOREXAMPLE00',
+    AWS_SECRET_ACCESS_KEY: 'emulator-secret',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SSL_CERT_FILE: certFile,
+  });
+  await waitFor('liveness-api', async () => (await fetch(`${stack.api}/readyz`)).ok, stack.apiProc);
+
+  stack.webProc = start('web', process.execPath, [join(web, 'serve.mjs'), '--listen', `127.0.0.1:${webPort}`]);
+  await waitFor('page server', async () => (await fetch(`${stack.web}/`)).ok, stack.webProc);
+
+  // liveness-api started with LIVENESS_EMULATOR_URL tells the page where the emulator is.
+  const config = await (await fetch(`${stack.api}/v1/config`)).json();
+  assert.deepEqual(config.emulator, {
+    streamingEndpoint: `wss://127.0.0.1:${emuPort}`,
+    faceModelUrl: `${stack.emulatorUrl}/assets/models/facemesh-detection-short.json`,
+    binaryPath: `${stack.emulatorUrl}/assets/wasm/`,
+  });
+  stack.pageQuery = `?api=${encodeURIComponent(stack.api)}`;
+});
+
+after(async () => {
+  await stopAll();
+  if (stack.tmp) rmSync(stack.tmp, { recursive: true, force: true });
+});
+
+// ---- browser --------------------------------------------------------------------------
+async function launch(video) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'liveness-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1000, height: 900 },
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--ignore-certificate-errors',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  const close = async (name) => {
+    writeFileSync(join(out, 'logs', `${name}-console.log`), consoleLines.join('\n') + '\n');
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return { page, close };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(out, `${name}.png`) });
+}
+
+async function sessionCreates() {
+  const text = await (await fetch(`${stack.api}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('liveness_api_http_requests_total{route="/v1/sessions",method="POST",status="201"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** Waits for the page to reach the component, starts the check, waits for the outcome. */
+async function runCheck(page, name) {
+  await page.getByTestId('checking').waitFor({ timeout: 30_000 });
+  const start = page.getByRole('button', { name: /start video check/i });
+  await start.waitFor({ timeout: 30_000 });
+  await shot(page, `${name}-1-start`);
+  await start.click();
+  // The component shows the camera with the oval while it checks.
+  await page.locator('video').first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(2000);
+  await shot(page, `${name}-2-check`);
+  const outcome = page.getByTestId('verdict').or(page.getByTestId('verdict-failed'));
+  await outcome.waitFor({ timeout: CHECK_TIMEOUT });
+  await shot(page, `${name}-3-verdict`);
+}
+
+describe('example page in Chromium', { concurrency: false }, () => {
+  test('a face on the camera is live, with one session under StrictMode; "Try again" makes a new one', { timeout: 180_000 }, async () => {
+    const before = await sessionCreates();
+    const { page, close } = await launch(env('FACE_VIDEO'));
+    try {
+      await page.goto(`${stack.web}/${stack.pageQuery}`);
+      await runCheck(page, 'face');
+      const verdict = page.getByTestId('verdict-text');
+      assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
+      assert.match(await verdict.innerText(), /^live \(SUCCEEDED, confidence \d+(\.\d)?/);
+
+      // StrictMode ran the session effect twice, yet liveness-api created one session.
+      const runs = await page.evaluate(() => window.__livenessExample.sessionEffectRuns);
+      assert.ok(runs >= 2, `the session effect ran ${runs} time(s): not a StrictMode development build?`);
+      assert.equal((await sessionCreates()) - before, 1, 'exactly one POST /v1/sessions → 201');
+
+      // The session the page showed is the one liveness-api reports as live.
+      const sessionId = (await page.getByTestId('verdict').getAttribute('data-session-id')) || '';
+      const result = await (await fetch(`${stack.api}/v1/sessions/${sessionId}`)).json();
+      assert.equal(result.isLive, true, JSON.stringify(result));
+
+      await page.getByTestId('try-again').click();
+      await page.getByTestId('checking').waitFor({ timeout: 30_000 });
+      assert.equal((await sessionCreates()) - before, 2, 'a retry creates a fresh session');
+      assert.match(await page.getByTestId('session-id').innerText(), /attempt 2/);
+    } finally {
+      await close('face');
+    }
+  });
+
+  test('a video without a face never passes: the session is not live, and cancelling shows "not live"', { timeout: 180_000 }, async () => {
+    const { page, close } = await launch(env('NOFACE_VIDEO'));
+    try {
+      await page.goto(`${stack.web}/${stack.pageQuery}`);
+      await page.getByTestId('checking').waitFor({ timeout: 30_000 });
+      const sessionText = await page.getByTestId('session-id').innerText();
+      const sessionId = sessionText.match(/[0-9a-f-]{36}/)[0];
+      const start = page.getByRole('button', { name: /start video check/i });
+      await start.waitFor({ timeout: 30_000 });
+      await shot(page, 'noface-1-start');
+      await start.click();
+      // The client finds no face, so it never fits the oval nor ends the video; the
+      // emulator's judge has nothing to pass. Watch long enough for a pass to show up.
+      await page.waitForTimeout(5_000);
+      await shot(page, 'noface-2-check');
+      await page.waitForTimeout(10_000);
+      assert.equal(await page.getByTestId('verdict').count(), 0, 'no verdict without a face');
+      const during = await (await fetch(`${stack.api}/v1/sessions/${sessionId}`)).json();
+      assert.equal(during.isLive, false, JSON.stringify(during));
+      assert.notEqual(during.status, 'SUCCEEDED', JSON.stringify(during));
+
+      // The user gives up: the page reports the session's state as not live.
+      await page.getByRole('button', { name: /cancel liveness check/i }).click();
+      await page.getByTestId('verdict').waitFor({ timeout: 30_000 });
+      await shot(page, 'noface-3-verdict');
+      const shown = await page.getByTestId('verdict').innerText();
+      assert.equal(await page.getByTestId('verdict-text').getAttribute('data-live'), 'false', shown);
+      assert.match(shown, /CANCELLED/);
+    } finally {
+      await close('noface');
+    }
+  });
+
+  test('an unreachable liveness-api gets a clear error screen', { timeout: 60_000 }, async () => {
+    const closedPort = await freePort();
+    const { page, close } = await launch(env('NOFACE_VIDEO'));
+    try {
+      await page.goto(`${stack.web}/?api=${encodeURIComponent(`http://127.0.0.1:${closedPort}`)}`);
+      const screen = page.getByTestId('config-failed');
+      await screen.waitFor({ timeout: 15_000 });
+      assert.match(await screen.innerText(), /liveness-api is not reachable[\s\S]*cannot reach http:\/\/127\.0\.0\.1/);
+      await shot(page, 'config-unreachable');
+    } finally {
+      await close('unreachable');
+    }
+  });
+});
