@@ -35,3 +35,6 @@ scripts/chart-check.sh
 
 step "cargo test (unit + end-to-end)"
 cargo test --locked --no-fail-fast -- --test-threads "${TEST_THREADS:-4}"
+
+step "example page in Chromium (scripts/browser-test.sh)"
+scripts/browser-test.sh
