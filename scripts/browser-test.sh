@@ -18,6 +18,8 @@ cache="$LIVENESS_CACHE_DIR/browser"
 mkdir -p "$cache"
 
 step() { printf '\n=== %s\n' "$*"; }
+# shellcheck source=scripts/lib/web-deps.sh
+source scripts/lib/web-deps.sh
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "apt: chromium ffmpeg"
@@ -28,17 +30,7 @@ fi
 chromium --version 2>/dev/null
 
 step "npm ci (examples/web)"
-# npm ci installs exactly the committed lock file (which names no download hosts) and
-# never rewrites it. Skipped when node_modules already matches the lock file.
-(
-  cd examples/web
-  stamp=node_modules/.package-lock.sha256
-  want=$(sha256sum package-lock.json | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-    echo "$want" > "$stamp"
-  fi
-)
+web_deps
 
 step "esbuild bundle"
 node examples/web/build.mjs

@@ -20,20 +20,14 @@ logs="$LIVENESS_CACHE_DIR/dev-logs"
 mkdir -p "$logs"
 
 step() { printf '=== %s\n' "$*"; }
+# shellcheck source=scripts/lib/web-deps.sh
+source scripts/lib/web-deps.sh
 
 step "cargo build --bin liveness-emulator --bin liveness-api"
 cargo build --locked --bin liveness-emulator --bin liveness-api
 step "example page: npm ci + esbuild"
-(
-  cd examples/web
-  stamp=node_modules/.package-lock.sha256
-  want=$(sha256sum package-lock.json | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-    echo "$want" > "$stamp"
-  fi
-  node build.mjs --api-url "$api"
-)
+web_deps
+node examples/web/build.mjs --api-url "$api"
 step "emulator assets"
 assets=$(scripts/emulator-assets.sh | tail -n1)
 
