@@ -315,12 +315,23 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
         "{message}"
     );
     assert!(app.status.unwrap().identity_pool_id.is_none());
-    let metrics = operator.metrics().await;
-    assert!(
-        metrics.lines().any(|l| l
-            .starts_with("liveness_operator_reconcile_failures_total{category=\"invalid_spec\"}")),
-        "{metrics}"
-    );
+    // The status is written before the reconcile returns its error and is counted.
+    let metrics = eventually(
+        "the invalid_spec failure counted",
+        Duration::from_secs(10),
+        async || {
+            let metrics = operator.metrics().await;
+            metrics
+                .lines()
+                .any(|l| {
+                    l.starts_with(
+                        "liveness_operator_reconcile_failures_total{category=\"invalid_spec\"}",
+                    )
+                })
+                .then_some(metrics)
+        },
+    )
+    .await;
     assert!(
         !metrics.contains("liveness_operator_aws_calls_total{"),
         "an invalid app made AWS calls:\n{metrics}"

@@ -63,6 +63,18 @@ async fn create_session(client: &aws_sdk_rekognition::Client) -> String {
 
 /// Streams a session: `events` client-information payloads, `chunks` video chunks, then the
 /// empty VideoEvent; returns the challenge the server sent.
+async fn results(
+    client: &aws_sdk_rekognition::Client,
+    id: &str,
+) -> aws_sdk_rekognition::operation::get_face_liveness_session_results::GetFaceLivenessSessionResultsOutput{
+    client
+        .get_face_liveness_session_results()
+        .session_id(id)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn stream_session(socket: &mut Socket, events: Vec<Value>, chunks: usize) -> Value {
     let (kind, name, info) = next_event(socket).await;
     assert_eq!(
@@ -115,12 +127,7 @@ async fn a_session_with_face_oval_and_colours_succeeds_with_the_configured_confi
     );
     assert!(challenge["OvalParameters"]["Width"].as_f64().unwrap() > 0.0);
 
-    let results = client
-        .get_face_liveness_session_results()
-        .session_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let results = results(&client, &id).await;
     assert_eq!(results.status(), &LivenessSessionStatus::Succeeded);
     assert_eq!(results.confidence(), Some(CONFIDENCE));
     let challenge = results.challenge().expect("the challenge used");
@@ -138,12 +145,7 @@ async fn a_session_without_a_face_fails() {
         "ChallengeId": "00000000-0000-4000-8000-000000000000",
         "VideoStartTimestamp": 1_700_000_000_000u64}}});
     stream_session(&mut socket, vec![no_face], 3).await;
-    let results = client
-        .get_face_liveness_session_results()
-        .session_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let results = results(&client, &id).await;
     assert_eq!(results.status(), &LivenessSessionStatus::Failed);
     assert_eq!(results.confidence(), Some(FAILED_CONFIDENCE));
 }
@@ -250,12 +252,7 @@ async fn an_unfinished_session_expires_and_cannot_stream() {
         .set_session_lifetime(std::time::Duration::from_millis(200));
     let id = create_session(&client).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let results = client
-        .get_face_liveness_session_results()
-        .session_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let results = results(&client, &id).await;
     assert_eq!(results.status(), &LivenessSessionStatus::Expired);
     let (mut socket, _) = open_stream(&t.emulator, &id, BOTH).await;
     let (kind, name, body) = next_event(&mut socket).await;

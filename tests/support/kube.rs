@@ -11,38 +11,30 @@ use liveness_operator::crd::LivenessApp;
 use serde_json::json;
 
 use super::operator::eventually;
-use super::testground::{TestGround, repo_root};
+use super::testground::{TestGround, repo_root, succeeded};
 
 /// Installs the generated CRD and waits until it is served.
 pub fn install_crd(ground: &TestGround) {
     let crd = repo_root().join("crds/faceliveness.dev_livenessapps.yaml");
     // kubectl 1.20 validates client-side against a schema without CEL: the server drops the
     // x-kubernetes-validations it does not know, real clusters (1.25+) enforce them.
-    let out = ground
-        .kubectl()
-        .args(["apply", "--validate=false", "-f"])
-        .arg(&crd)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        ground
+            .kubectl()
+            .args(["apply", "--validate=false", "-f"])
+            .arg(&crd)
+            .output()
+            .unwrap(),
+        "kubectl apply the CRD",
     );
-    let out = ground
-        .kubectl()
-        .args([
-            "wait",
-            "--for=condition=Established",
-            "--timeout=30s",
-            "crd/livenessapps.faceliveness.dev",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        ground
+            .kubectl()
+            .args(["wait", "--for=condition=Established", "--timeout=30s"])
+            .arg("crd/livenessapps.faceliveness.dev")
+            .output()
+            .unwrap(),
+        "kubectl wait for the CRD",
     );
 }
 
