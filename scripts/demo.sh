@@ -74,8 +74,8 @@ pids+=($!)
 env_args=()
 while IFS='=' read -r name value; do
   [ -n "$name" ] && env_args+=("$name=$value")
-done < <(kubectl -n "$NS" get deployment onboarding-liveness-api \
-  -o jsonpath='{range .spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}')
+done < <(kubectl -n "$NS" get deployment -l app.kubernetes.io/instance=onboarding \
+  -o jsonpath='{range .items[0].spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}')
 env "${env_args[@]}" LIVENESS_LISTEN="$API_ADDR" LIVENESS_LOG_FORMAT=text \
   AWS_ENDPOINT_URL="http://$STUB_ADDR" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
   "$bin/liveness-api" > "$TESTGROUND_DIR/logs/liveness-api.log" 2>&1 &

@@ -20,11 +20,8 @@ pub const FINALIZER: &str = "faceliveness.dev/aws-cleanup";
 /// The one field manager for every server-side apply this operator makes.
 pub const FIELD_MANAGER: &str = "liveness-operator";
 
-/// Default minimum confidence (0–100) for `isLive`. AWS's service card calls 50–60
-/// moderate and 80–90 strict; 90 favours rejecting spoofs over letting everyone through.
-pub const DEFAULT_CONFIDENCE_THRESHOLD: f64 = 90.0;
-/// Default number of endpoint replicas.
-pub const DEFAULT_REPLICAS: i32 = 2;
+use crate::rules;
+pub use crate::rules::{DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_REPLICAS};
 
 /// A Face Liveness application: the AWS side (a Cognito identity pool whose roles may
 /// only start a liveness stream, and a backend role that may only create sessions and
@@ -59,10 +56,7 @@ pub struct LivenessAppSpec {
     /// eu-west-1, ap-northeast-1, ap-south-1). Immutable: the identity pool and every
     /// session live in this region.
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.region is immutable: create a new LivenessApp for another region"))]
-    #[schemars(
-        length(min = 1, max = 32),
-        regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
-    )]
+    #[schemars(length(min = 1, max = 32), regex(pattern = rules::REGION_PATTERN))]
     pub region: String,
 
     /// What happens to the AWS objects this app created when the LivenessApp is deleted:
@@ -105,7 +99,10 @@ pub struct IdentityPoolSpec {
     /// creating one, as `<region>:<uuid>`. An adopted pool is never deleted; only the
     /// roles this operator links to it are detached on deletion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 55), regex(pattern = r"^[\w-]+:[0-9a-f-]+$"))]
+    #[schemars(
+        length(min = 1, max = rules::MAX_POOL_ID),
+        regex(pattern = rules::POOL_ID_PATTERN)
+    )]
     pub existing_pool_id: Option<String>,
 
     /// A Cognito user pool whose signed-in users get the client role.
@@ -118,10 +115,13 @@ pub struct IdentityPoolSpec {
 #[serde(rename_all = "camelCase")]
 pub struct UserPoolProvider {
     /// Provider name: `cognito-idp.<region>.amazonaws.com/<userPoolId>`.
-    #[schemars(length(min = 1, max = 128))]
+    #[schemars(length(min = 1, max = rules::MAX_CLIENT_ID))]
     pub provider_name: String,
     /// The user pool app client id.
-    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[\w_]+$"))]
+    #[schemars(
+        length(min = 1, max = rules::MAX_CLIENT_ID),
+        regex(pattern = rules::CLIENT_ID_PATTERN)
+    )]
     pub client_id: String,
 }
 
@@ -131,25 +131,25 @@ pub struct UserPoolProvider {
 pub struct EndpointSpec {
     /// Number of endpoint pods.
     #[serde(default = "default_replicas")]
-    #[schemars(range(min = 0, max = 100))]
+    #[schemars(range(min = 0, max = rules::MAX_REPLICAS))]
     pub replicas: i32,
 
     /// Minimum confidence (0–100) for `isLive`: a session is live only when it SUCCEEDED
     /// with at least this confidence. AWS calls 50–60 moderate and 80–90 strict; real
     /// people in poor light can score below 80. Default 90.
     #[serde(default = "default_confidence_threshold")]
-    #[schemars(range(min = 0.0, max = 100.0))]
+    #[schemars(range(min = rules::CONFIDENCE_MIN, max = rules::CONFIDENCE_MAX))]
     pub confidence_threshold: f64,
 
     /// Browser origins (`scheme://host[:port]`, no path) allowed to call the endpoint.
     /// Empty means no browser origin is allowed (server-to-server calls only).
     #[serde(default)]
-    #[schemars(length(max = 32))]
+    #[schemars(length(max = rules::MAX_ALLOWED_ORIGINS))]
     pub allowed_origins: Vec<String>,
 
     /// Number of audit images (0–4) Rekognition returns or stores per session.
     #[serde(default)]
-    #[schemars(range(min = 0, max = 4))]
+    #[schemars(range(min = 0, max = rules::MAX_AUDIT_IMAGES))]
     pub audit_images_limit: i32,
 
     /// Store reference and audit images in S3 (a bucket in the same account and region).
@@ -162,14 +162,11 @@ pub struct EndpointSpec {
 #[serde(rename_all = "camelCase")]
 pub struct OutputSpec {
     /// S3 bucket in the same account and region as the app.
-    #[schemars(
-        length(min = 3, max = 63),
-        regex(pattern = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-    )]
+    #[schemars(length(min = 3, max = 63), regex(pattern = rules::S3_BUCKET_PATTERN))]
     pub s3_bucket: String,
     /// Key prefix for the stored images; the backend role may write under it only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 950))]
+    #[schemars(length(max = rules::MAX_S3_KEY_PREFIX))]
     pub s3_key_prefix: Option<String>,
     /// KMS key (id, alias or ARN) that encrypts the stored images; the backend role gets
     /// permission to use this key only.

@@ -3,7 +3,12 @@
 //! The library holds all logic; the binaries in `src/bin` only parse flags and wire.
 //!
 //! - [`crd`]: the `LivenessApp` custom resource (spec, status, conditions, constants).
-//! - [`validate`]: spec → every problem with its field path and the fix.
+//! - [`env`]: the operator's settings, parsed once at start ([`env::OperatorEnv`]).
+//! - [`validate`]: LivenessApp → [`validate::ValidatedApp`], or every problem with its
+//!   field path and the fix; the plan accepts only the validated form.
+//! - [`rules`]: each rule about a value (pool id, bucket, origin, limits), defined once.
+//! - [`contract`]: the settings the operator hands the endpoint, one serde struct.
+//! - [`names`]: deterministic AWS and Kubernetes names.
 //! - [`regions`]: the Face Liveness regions, in one place.
 //! - [`api`]: the create/get session endpoint service (`liveness-api`).
 //! - [`controller`]: the reconcile pipeline, leader election, metrics.
@@ -14,14 +19,18 @@
 
 pub mod api;
 pub mod aws;
+pub mod contract;
 pub mod controller;
 pub mod crd;
 pub mod emulator;
+pub mod env;
 pub mod logging;
 pub mod names;
 pub mod plan;
 pub mod regions;
 pub mod rules;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 /// The tests' Rekognition stub; it lives in [`emulator::rekognition`] now.
 pub mod rekognition_stub {
     pub use crate::emulator::rekognition::*;

@@ -16,11 +16,13 @@ pub const IAM_ROLE_NAME_MAX: usize = 64;
 /// Longest Cognito identity pool name AWS accepts.
 pub const POOL_NAME_MAX: usize = 128;
 /// Suffix of the Deployment, Service and ServiceAccount of the endpoint.
-pub const ENDPOINT_SUFFIX: &str = "-liveness-api";
+pub const ENDPOINT_SUFFIX: &str = "liveness-api";
 /// Suffix of the frontend ConfigMap.
-pub const CONFIG_MAP_SUFFIX: &str = "-liveness-config";
-/// A Service name is a DNS-1035 label of at most 63 characters.
-pub const MAX_APP_NAME_LEN: usize = 63 - ENDPOINT_SUFFIX.len();
+pub const CONFIG_MAP_SUFFIX: &str = "liveness-config";
+/// Kubernetes object names of children are DNS-1035 labels of at most this length.
+pub const KUBE_NAME_MAX: usize = 63;
+/// AWS tag values fit this many characters (IAM and Cognito alike).
+pub const TAG_VALUE_MAX: usize = 256;
 /// Port of the endpoint Service.
 pub const ENDPOINT_SERVICE_PORT: u16 = 80;
 
@@ -60,8 +62,10 @@ pub struct AppIdentity {
 impl AppIdentity {
     /// 8 hex characters of SHA-256 over cluster/namespace/name.
     pub fn short_hash(&self) -> String {
-        let digest = Sha256::digest(format!("{}/{}/{}", self.cluster, self.namespace, self.name));
-        digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+        short_hash(&format!(
+            "{}/{}/{}",
+            self.cluster, self.namespace, self.name
+        ))
     }
 
     /// IAM role name: `lv-<readable>-<hash>-<kind>`, at most 64 characters.
@@ -88,12 +92,43 @@ impl AppIdentity {
 
     /// Name of the endpoint Deployment, Service and ServiceAccount.
     pub fn endpoint_name(&self) -> String {
-        format!("{}{ENDPOINT_SUFFIX}", self.name)
+        self.child_name(ENDPOINT_SUFFIX)
     }
 
     /// Name of the frontend ConfigMap.
     pub fn config_map_name(&self) -> String {
-        format!("{}{CONFIG_MAP_SUFFIX}", self.name)
+        self.child_name(CONFIG_MAP_SUFFIX)
+    }
+
+    /// A child object's name: `<readable>-<hash>-<suffix>`, a DNS-1035 label of at most
+    /// 63 characters for any valid app name (up to 253 characters, dots allowed). The hash
+    /// covers the whole app name, so two apps whose names share a long prefix differ.
+    pub fn child_name(&self, suffix: &str) -> String {
+        let hash = short_hash(&self.name);
+        let room = KUBE_NAME_MAX - suffix.len() - hash.len() - 2;
+        format!("{}-{hash}-{suffix}", dns_label_part(&self.name, room))
+    }
+
+    /// The value of the `app.kubernetes.io/instance` label: the app name when it is a
+    /// valid label value (at most 63 characters), else its readable part and hash.
+    pub fn instance_label(&self) -> String {
+        if self.name.len() <= KUBE_NAME_MAX {
+            self.name.clone()
+        } else {
+            let hash = short_hash(&self.name);
+            let readable = dns_label_part(&self.name, KUBE_NAME_MAX - hash.len() - 1);
+            format!("{readable}-{hash}")
+        }
+    }
+
+    /// `<namespace>/<name>` for the app tag, shortened with a hash to fit a tag value.
+    pub fn tag_value(&self) -> String {
+        let full = format!("{}/{}", self.namespace, self.name);
+        if full.len() <= TAG_VALUE_MAX {
+            return full;
+        }
+        let hash = short_hash(&full);
+        format!("{}-{hash}", &full[..TAG_VALUE_MAX - hash.len() - 1])
     }
 
     /// In-cluster URL of the endpoint Service.
@@ -113,6 +148,27 @@ impl AppIdentity {
             self.endpoint_name()
         )
     }
+}
+
+/// 8 hex characters of SHA-256 over `input`.
+fn short_hash(input: &str) -> String {
+    let digest = Sha256::digest(input);
+    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The readable start of a DNS-1035 label made from a Kubernetes name: dots become `-`,
+/// at most `max` characters, starting with a letter, not ending with `-`.
+fn dns_label_part(name: &str, max: usize) -> String {
+    let mut out = String::with_capacity(max);
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.push_str("lv-");
+    }
+    out.extend(
+        name.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(max - out.len()),
+    );
+    out.trim_end_matches('-').to_string()
 }
 
 /// Keeps allowed characters (others become `_`/`-` by the caller's rule) and cuts to `max`.
@@ -174,9 +230,49 @@ mod tests {
             one.role_name(RoleKind::Backend),
             other_cluster.role_name(RoleKind::Backend)
         );
-        assert_eq!(
-            one.endpoint_url(),
-            "http://onboarding-liveness-api.web.svc:80"
+        let service = one.endpoint_name();
+        assert!(
+            service.starts_with("onboarding-") && service.ends_with("-liveness-api"),
+            "{service}"
+        );
+        assert_eq!(one.endpoint_url(), format!("http://{service}.web.svc:80"));
+    }
+
+    fn is_dns_1035_label(name: &str) -> bool {
+        name.len() <= 63
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && !name.ends_with('-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }
+
+    #[test]
+    fn child_names_are_dns_labels_for_every_valid_app_name() {
+        let long = "a".repeat(253);
+        let long_other = format!("{}b", "a".repeat(252));
+        for name in ["onboarding", "shop.v2", "1st-app", &long, &long_other, "a"] {
+            let app = id("web", name);
+            for child in [app.endpoint_name(), app.config_map_name()] {
+                assert!(is_dns_1035_label(&child), "{name} -> {child}");
+            }
+            let label = app.instance_label();
+            assert!(label.len() <= 63, "{label}");
+            assert!(app.tag_value().len() <= TAG_VALUE_MAX);
+        }
+        assert_ne!(
+            id("web", &long).endpoint_name(),
+            id("web", &long_other).endpoint_name()
+        );
+        assert_ne!(
+            id("web", &long).instance_label(),
+            id("web", &long_other).instance_label()
+        );
+        assert_eq!(id("web", "shop.v2").instance_label(), "shop.v2");
+        assert!(id("web", "shop.v2").endpoint_name().starts_with("shop-v2-"));
+        assert_ne!(
+            id("web", "shop.v2").endpoint_name(),
+            id("web", "shop-v2").endpoint_name()
         );
     }
 }

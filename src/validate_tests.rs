@@ -3,6 +3,41 @@
 
 use super::*;
 use crate::crd::LivenessAppSpec;
+use crate::env::{AwsAccount, EnvFlags};
+
+fn env_with(extra_regions: &[String]) -> OperatorEnv {
+    EnvFlags {
+        cluster: "default",
+        oidc_provider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+        endpoint_image: "liveness-operator:test",
+        extra_regions,
+    }
+    .parse()
+    .unwrap()
+    .with_account(AwsAccount::parse("111122223333", "aws").unwrap())
+}
+
+fn env() -> OperatorEnv {
+    env_with(&[])
+}
+
+fn app_of(spec: LivenessAppSpec) -> LivenessApp {
+    let mut app = LivenessApp::new("ok", spec);
+    app.metadata.namespace = Some("web".into());
+    app.metadata.uid = Some("uid-1".into());
+    app
+}
+
+/// The problems of `spec` in an app with complete metadata (none when it validates).
+fn problems(spec: LivenessAppSpec, env: &OperatorEnv) -> Vec<Problem> {
+    validate(&app_of(spec), env).err().unwrap_or_default()
+}
+
+fn app_problems(app: &LivenessApp) -> Vec<Problem> {
+    let mut app = app.clone();
+    app.metadata.uid.get_or_insert_with(|| "uid-1".into());
+    validate(&app, &env()).err().unwrap_or_default()
+}
 
 const USER_POOL: &str = "userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123, clientId: 4abc123def}";
 
@@ -302,7 +337,7 @@ fn every_invalid_spec_names_its_field_and_a_fix() {
     let cases = invalid_cases();
     assert!(cases.len() >= 30);
     for (what, yaml, path, fragment) in cases {
-        let problems = validate(&spec(&yaml), &ValidationContext::default());
+        let problems = problems(spec(&yaml), &env());
         let hit = problems.iter().find(|p| p.path == path);
         let hit =
             hit.unwrap_or_else(|| panic!("{what}: expected a problem at {path}, got {problems:?}"));
@@ -322,7 +357,7 @@ fn every_invalid_spec_names_its_field_and_a_fix() {
 #[test]
 fn all_problems_are_reported_at_once() {
     let yaml = "region: sa-east-1\nendpoint: {confidenceThreshold: 120, auditImagesLimit: 9, allowedOrigins: ['*']}\n";
-    let paths: Vec<String> = validate(&spec(yaml), &ValidationContext::default())
+    let paths: Vec<String> = problems(spec(yaml), &env())
         .into_iter()
         .map(|p| p.path)
         .collect();
@@ -341,10 +376,8 @@ fn all_problems_are_reported_at_once() {
 #[test]
 fn extra_regions_from_the_operator_are_accepted() {
     let yaml = with("sa-east-1", USER_POOL, "");
-    let ctx = ValidationContext {
-        extra_regions: vec!["sa-east-1".into()],
-    };
-    assert_eq!(validate(&spec(&yaml), &ctx), vec![]);
+    let env = env_with(&["sa-east-1".into()]);
+    assert_eq!(problems(spec(&yaml), &env), vec![]);
 }
 
 #[test]
@@ -366,11 +399,7 @@ fn valid_specs_have_no_problems() {
         ep("output: {s3Bucket: abc, kmsKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}"),
     ];
     for yaml in valid {
-        assert_eq!(
-            validate(&spec(&yaml), &ValidationContext::default()),
-            vec![],
-            "{yaml}"
-        );
+        assert_eq!(problems(spec(&yaml), &env()), vec![], "{yaml}");
     }
 }
 
@@ -384,12 +413,11 @@ fn shipped_examples_are_valid() {
             let text = std::fs::read_to_string(&path).unwrap();
             let app: LivenessApp = serde_yaml::from_str(&text)
                 .unwrap_or_else(|e| panic!("{} is not a LivenessApp: {e}", path.display()));
-            assert_eq!(
-                validate_app(&app, &ValidationContext::default()),
-                vec![],
-                "{}",
-                path.display()
-            );
+            let mut app = app;
+            app.metadata
+                .namespace
+                .get_or_insert_with(|| "default".into());
+            assert_eq!(app_problems(&app), vec![], "{}", path.display());
             seen += 1;
         }
     }
@@ -397,28 +425,60 @@ fn shipped_examples_are_valid() {
 }
 
 #[test]
-fn app_names_that_cannot_name_a_service_are_refused() {
+fn any_valid_kubernetes_name_is_accepted_and_names_its_children() {
     let base: LivenessApp = serde_yaml::from_str(&format!(
         "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {{name: ok, namespace: web}}\nspec:\n  region: us-east-1\n  identityPool: {{{USER_POOL}}}\n"
     ))
     .unwrap();
-    for (name, fragment) in [
-        ("a".repeat(51), "at most 50"),
-        ("1password".to_string(), "start with a lowercase letter"),
-        ("web.app".to_string(), "DNS-1035"),
+    for name in [
+        "a".repeat(253),
+        "1password".to_string(),
+        "shop.v2".to_string(),
     ] {
         let mut app = base.clone();
         app.metadata.name = Some(name.clone());
-        let problems = validate_app(&app, &ValidationContext::default());
-        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
-        assert_eq!(problems[0].path, "metadata.name");
-        assert!(
-            problems[0].message.contains(fragment),
-            "{name}: {}",
-            problems[0].message
-        );
+        app.metadata.uid = Some("uid-1".into());
+        let valid = validate(&app, &env()).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+        assert_eq!(valid.identity.name, name);
+        assert!(valid.identity.endpoint_name().len() <= 63);
+        assert_eq!(valid.owner.name, name);
+        assert_eq!(valid.owner.block_owner_deletion, Some(true));
     }
-    assert_eq!(validate_app(&base, &ValidationContext::default()), vec![]);
+}
+
+#[test]
+fn missing_metadata_is_a_problem_not_a_panic() {
+    let app = LivenessApp::new("ok", spec(&ep("")));
+    let paths: Vec<String> = validate(&app, &env())
+        .unwrap_err()
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(paths, ["metadata.namespace", "metadata.uid"]);
+}
+
+#[test]
+fn cleanup_uses_what_was_recorded_not_the_current_spec() {
+    let mut app = app_of(spec(&ep("")));
+    assert!(
+        for_cleanup(&app, &env()).unwrap().is_ok(),
+        "a valid app cleans up"
+    );
+    app.spec.endpoint.confidence_threshold = 300.0;
+    assert!(
+        for_cleanup(&app, &env()).is_none(),
+        "never provisioned and invalid: nothing to clean"
+    );
+    app.status = Some(crate::crd::LivenessAppStatus {
+        identity_pool_id: Some("eu-west-1:1b2c3d4e-0000-4000-8000-123456789abc".into()),
+        identity_pool_adopted: Some(true),
+        ..Default::default()
+    });
+    let recorded = for_cleanup(&app, &env()).unwrap().unwrap();
+    assert_eq!(recorded.region, "eu-west-1");
+    assert!(
+        matches!(recorded.pool.mode, PoolMode::Adopt(ref id) if id.as_str().starts_with("eu-west-1:"))
+    );
 }
 
 #[test]
@@ -431,7 +491,7 @@ fn a_region_edit_after_provisioning_is_refused_even_without_cel() {
         identity_pool_id: Some("us-east-1:1b2c3d4e-0000-4000-8000-123456789abc".into()),
         ..Default::default()
     });
-    let problems = validate_app(&app, &ValidationContext::default());
+    let problems = app_problems(&app);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].path, "spec.region");
     assert!(

@@ -10,6 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Service, ServiceAccount};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
+use liveness_operator::contract::{EndpointSettings, SETTINGS_ENV};
 use liveness_operator::crd::{LivenessApp, condition::*};
 use liveness_operator::names::{AppIdentity, RoleKind};
 use serde_json::json;
@@ -199,17 +200,9 @@ async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
             .get(&id.endpoint_name())
             .await
             .unwrap();
-        let env = deployment_env(&deployment);
-        assert_eq!(
-            env.get("LIVENESS_REGION").map(String::as_str),
-            Some(region),
-            "{name}"
-        );
-        assert_eq!(
-            env.get("LIVENESS_IDENTITY_POOL_ID"),
-            Some(&pool_id),
-            "{name}"
-        );
+        let settings = endpoint_settings(&deployment);
+        assert_eq!(settings.region.as_deref(), Some(region), "{name}");
+        assert_eq!(settings.identity_pool_id, Some(pool_id), "{name}");
     }
     assert!(
         fx.event_reasons("onboarding")
@@ -221,6 +214,13 @@ async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
             .await
             .contains(&"Adopted".to_string())
     );
+}
+
+/// The settings the operator gave the endpoint (the one contract between them).
+fn endpoint_settings(deployment: &Deployment) -> EndpointSettings {
+    let env = deployment_env(deployment);
+    let json = env.get(SETTINGS_ENV).expect("the settings variable");
+    EndpointSettings::from_json(json).expect("settings parse")
 }
 
 fn deployment_env(deployment: &Deployment) -> std::collections::BTreeMap<String, String> {
@@ -283,13 +283,11 @@ async fn a_spec_edit_reaches_aws_and_the_deployment_and_generation_follows() {
         "threshold 75 in the Deployment",
         Duration::from_secs(30),
         async || {
-            let d = deployments.get("onboarding-liveness-api").await.ok()?;
-            (deployment_env(&d)
-                .get("LIVENESS_CONFIDENCE_THRESHOLD")?
-                .parse::<f64>()
-                .ok()?
-                == 75.0)
-                .then_some(())
+            let d = deployments
+                .get(&fx.identity("onboarding").endpoint_name())
+                .await
+                .ok()?;
+            (endpoint_settings(&d).confidence_threshold? == 75.0).then_some(())
         },
     )
     .await;
@@ -332,8 +330,15 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
         },
     )
     .await;
-    assert!(
-        !metrics.contains("liveness_operator_aws_calls_total{"),
+    // The operator asks STS once, at start, which account it works in; an invalid app
+    // adds no call at all, so that is the only AWS call made.
+    let aws_calls: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("liveness_operator_aws_calls_total{"))
+        .collect();
+    assert_eq!(
+        aws_calls,
+        ["liveness_operator_aws_calls_total{operation=\"sts:GetCallerIdentity\"} 1"],
         "an invalid app made AWS calls:\n{metrics}"
     );
     eventually(

@@ -1,19 +1,25 @@
-//! Configuration of `liveness-api`: clap flags with `LIVENESS_*` environment fallbacks,
-//! checked into a [`Config`] the rest of the service can trust.
+//! Configuration of `liveness-api`, checked into a [`Config`] the rest of the service can
+//! trust.
 //!
-//! The operator's Deployment sets the environment variables, so every problem is reported
-//! with both the flag and the variable, and says how to fix it. All problems are collected
-//! at once rather than one per restart.
+//! The operator's Deployment gives the endpoint one [`EndpointSettings`] as JSON
+//! (`LIVENESS_SETTINGS`, the [`crate::contract`]); people running the binary by hand use
+//! the flags and their `LIVENESS_*` twins, and a flag given explicitly overrides the same
+//! field of the settings. Values are checked by the same [`crate::rules`] the operator's
+//! validation uses. Every problem names where the value came from and how to fix it; all
+//! are collected at once rather than one per restart.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
 
-/// The default confidence threshold. AWS's service card calls 50–60 moderate and 80–90
-/// strict; 90 errs on the side of refusing a spoof, at the price of asking some genuine
-/// users (often in poor light) to try again. Apps that see many false rejections lower it.
-pub const DEFAULT_THRESHOLD: f32 = 90.0;
+use crate::contract::{EndpointSettings, SETTINGS_ENV};
+use crate::rules;
+
+/// The default confidence threshold ([`rules::DEFAULT_CONFIDENCE_THRESHOLD`] says why).
+pub const DEFAULT_THRESHOLD: f32 = rules::DEFAULT_CONFIDENCE_THRESHOLD as f32;
+/// Address the endpoint listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 
 pub use crate::logging::LogFormat;
 
@@ -25,25 +31,30 @@ pub use crate::logging::LogFormat;
     about = "Creates Rekognition Face Liveness sessions and reports whether the user is live"
 )]
 pub struct Args {
-    /// Address to listen on.
-    #[arg(long, env = "LIVENESS_LISTEN", default_value = "0.0.0.0:8080")]
-    pub listen: SocketAddr,
+    /// The endpoint's settings as JSON, as liveness-operator writes them; the flags below
+    /// override single fields.
+    #[arg(long, env = SETTINGS_ENV)]
+    pub settings: Option<String>,
+
+    /// Address to listen on (default 0.0.0.0:8080).
+    #[arg(long, env = "LIVENESS_LISTEN")]
+    pub listen: Option<SocketAddr>,
 
     /// Face Liveness region; sessions are created here, and the browser must stream here.
     #[arg(long, env = "LIVENESS_REGION")]
     pub region: Option<String>,
 
-    /// Minimum confidence (0–100) for a SUCCEEDED session to count as live.
-    #[arg(long, env = "LIVENESS_CONFIDENCE_THRESHOLD", default_value_t = DEFAULT_THRESHOLD)]
-    pub confidence_threshold: f32,
+    /// Minimum confidence (0–100) for a SUCCEEDED session to count as live (default 90).
+    #[arg(long, env = "LIVENESS_CONFIDENCE_THRESHOLD")]
+    pub confidence_threshold: Option<f64>,
 
     /// Browser origins allowed by CORS, comma separated (e.g. https://app.example.com).
     #[arg(long, env = "LIVENESS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
-    /// Audit images Rekognition keeps per session (0–4).
-    #[arg(long, env = "LIVENESS_AUDIT_IMAGES_LIMIT", default_value_t = 0)]
-    pub audit_images_limit: i64,
+    /// Audit images Rekognition keeps per session (0–4, default 0).
+    #[arg(long, env = "LIVENESS_AUDIT_IMAGES_LIMIT")]
+    pub audit_images_limit: Option<i64>,
 
     /// S3 bucket (same account and region) where Rekognition writes the images.
     #[arg(long, env = "LIVENESS_OUTPUT_S3_BUCKET")]
@@ -126,112 +137,176 @@ pub struct Config {
     pub drain: Duration,
 }
 
+/// Where a value came from, for problem messages.
+fn source(flag: &str, env: &str, from_flag: bool, field: &str) -> String {
+    if from_flag {
+        format!("--{flag} / {env}")
+    } else {
+        format!("{SETTINGS_ENV} {field}")
+    }
+}
+
 impl Config {
-    /// Checks `args`; on failure returns every problem, each naming its flag and variable.
+    /// Checks `args`; on failure returns every problem, each naming its source.
     pub fn from_args(args: Args) -> Result<Config, Vec<String>> {
         let mut problems = Vec::new();
-        let mut problem = |flag: &str, env: &str, text: String| {
-            problems.push(format!("--{flag} / {env}: {text}"));
+        let settings = match args.settings.as_deref().map(str::trim) {
+            None | Some("") => EndpointSettings::default(),
+            Some(json) => EndpointSettings::from_json(json).unwrap_or_else(|why| {
+                problems.push(format!("--settings / {SETTINGS_ENV}: {why}"));
+                EndpointSettings::default()
+            }),
         };
+        let mut problem = |source: String, text: String| problems.push(format!("{source}: {text}"));
 
-        let region = match args.region.as_deref().map(str::trim) {
+        let region_from_flag = args.region.is_some() || settings.region.is_none();
+        let region_source = source("region", "LIVENESS_REGION", region_from_flag, "region");
+        let region = match args.region.or(settings.region).as_deref().map(str::trim) {
             None | Some("") => {
                 problem(
-                    "region",
-                    "LIVENESS_REGION",
-                    "required; set it to the Face Liveness region the browser streams to, \
-                     e.g. us-east-1"
-                        .into(),
+                    region_source,
+                    "required; set it to the Face Liveness region the browser streams to, e.g. us-east-1".into(),
                 );
                 String::new()
             }
-            Some(r) if !looks_like_region(r) => {
-                problem(
-                    "region",
-                    "LIVENESS_REGION",
-                    format!("{r:?} is not an AWS region name; use one like us-east-1"),
-                );
-                String::new()
-            }
-            Some(r) => r.to_owned(),
+            Some(r) => match rules::region(r) {
+                Ok(r) => r.to_owned(),
+                Err(why) => {
+                    problem(region_source, why);
+                    String::new()
+                }
+            },
         };
 
-        let threshold = args.confidence_threshold;
-        if !(0.0..=100.0).contains(&threshold) {
-            problem(
+        let threshold_from_flag = args.confidence_threshold.is_some();
+        let threshold = args
+            .confidence_threshold
+            .or(settings.confidence_threshold)
+            .unwrap_or(rules::DEFAULT_CONFIDENCE_THRESHOLD);
+        if let Err(why) = rules::confidence_threshold(threshold) {
+            let from = source(
                 "confidence-threshold",
                 "LIVENESS_CONFIDENCE_THRESHOLD",
-                format!("{threshold} is outside 0..100; AWS calls 80-90 strict (default 90)"),
+                threshold_from_flag,
+                "confidenceThreshold",
             );
+            problem(from, why);
         }
 
+        let origins_from_flag = !args.allowed_origins.is_empty();
+        let raw_origins = if origins_from_flag {
+            args.allowed_origins
+        } else {
+            settings.allowed_origins
+        };
         let mut allowed_origins = Vec::new();
-        for raw in args.allowed_origins.iter().map(|o| o.trim()) {
-            if raw.is_empty() {
-                continue;
-            }
-            match normalise_origin(raw) {
+        for raw in raw_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+        {
+            match rules::origin(raw, false) {
                 Ok(origin) => allowed_origins.push(origin),
-                Err(why) => problem("allowed-origins", "LIVENESS_ALLOWED_ORIGINS", why),
+                Err(why) => problem(
+                    source(
+                        "allowed-origins",
+                        "LIVENESS_ALLOWED_ORIGINS",
+                        origins_from_flag,
+                        "allowedOrigins",
+                    ),
+                    why,
+                ),
             }
         }
 
-        let audit_images_limit = args.audit_images_limit;
-        if !(0..=4).contains(&audit_images_limit) {
-            problem(
+        let audit_from_flag = args.audit_images_limit.is_some();
+        let audit = args
+            .audit_images_limit
+            .or(settings.audit_images_limit.map(i64::from))
+            .unwrap_or(0);
+        let audit_images_limit = rules::audit_images_limit(audit).unwrap_or_else(|why| {
+            let from = source(
                 "audit-images-limit",
                 "LIVENESS_AUDIT_IMAGES_LIMIT",
-                format!("{audit_images_limit} is outside 0..4 (Rekognition keeps at most 4)"),
+                audit_from_flag,
+                "auditImagesLimit",
             );
-        }
+            problem(from, why);
+            0
+        });
 
-        let bucket = non_empty(args.output_s3_bucket);
-        let prefix = non_empty(args.output_s3_key_prefix);
-        if bucket.is_none() && prefix.is_some() {
-            problem(
+        let output_settings = settings.output.unwrap_or_default();
+        let bucket_from_flag = args.output_s3_bucket.is_some();
+        let bucket = non_empty(args.output_s3_bucket.or(Some(output_settings.s3_bucket)));
+        let prefix_from_flag = args.output_s3_key_prefix.is_some();
+        let prefix = non_empty(args.output_s3_key_prefix.or(output_settings.s3_key_prefix));
+        let kms_from_flag = args.kms_key_id.is_some();
+        let kms_key_id = non_empty(args.kms_key_id.or(output_settings.kms_key_id));
+        let prefix_source = || {
+            source(
                 "output-s3-key-prefix",
                 "LIVENESS_OUTPUT_S3_KEY_PREFIX",
+                prefix_from_flag,
+                "output.s3KeyPrefix",
+            )
+        };
+        if bucket.is_none() && prefix.is_some() {
+            problem(
+                prefix_source(),
                 "a key prefix needs a bucket: set LIVENESS_OUTPUT_S3_BUCKET too".into(),
             );
         }
-        if let Some(b) = &bucket
-            && !valid_bucket(b)
-        {
-            problem(
+        if let Some(Err(why)) = bucket.as_deref().map(rules::s3_bucket) {
+            let from = source(
                 "output-s3-bucket",
                 "LIVENESS_OUTPUT_S3_BUCKET",
-                format!("{b:?} is not an S3 bucket name (3-63 lowercase letters, digits, . and -)"),
+                bucket_from_flag,
+                "output.s3Bucket",
             );
+            problem(from, why);
         }
-        if prefix.as_ref().is_some_and(|p| p.len() > 950) {
-            problem(
-                "output-s3-key-prefix",
-                "LIVENESS_OUTPUT_S3_KEY_PREFIX",
-                "longer than the 950 characters Rekognition accepts".into(),
+        if let Some(Err(why)) = prefix.as_deref().map(rules::s3_key_prefix) {
+            problem(prefix_source(), why);
+        }
+        if let Some(Err(why)) = kms_key_id.as_deref().map(|k| rules::kms_key(k, &region)) {
+            let from = source(
+                "kms-key-id",
+                "LIVENESS_KMS_KEY_ID",
+                kms_from_flag,
+                "output.kmsKeyId",
             );
+            problem(from, why);
         }
         let output = bucket.map(|s3_bucket| OutputConfig {
             s3_bucket,
             s3_key_prefix: prefix,
         });
 
-        let identity_pool_id = non_empty(args.identity_pool_id);
-        if let Some(id) = &identity_pool_id
-            && !valid_identity_pool_id(id)
-        {
-            problem(
+        let pool_from_flag = args.identity_pool_id.is_some();
+        let identity_pool_id = non_empty(args.identity_pool_id.or(settings.identity_pool_id));
+        if let Some(Err(why)) = identity_pool_id.as_deref().map(rules::identity_pool_id) {
+            let from = source(
                 "identity-pool-id",
                 "LIVENESS_IDENTITY_POOL_ID",
-                format!("{id:?} is not an identity pool id (<region>:<uuid>)"),
+                pool_from_flag,
+                "identityPoolId",
             );
+            problem(from, why);
         }
 
-        let public_url = match non_empty(args.public_url) {
+        let url_from_flag = args.public_url.is_some();
+        let public_url = match non_empty(args.public_url.or(settings.public_url)) {
             None => None,
-            Some(u) => match check_public_url(&u) {
+            Some(u) => match rules::public_url(&u) {
                 Ok(u) => Some(u),
                 Err(why) => {
-                    problem("public-url", "LIVENESS_PUBLIC_URL", why);
+                    let from = source(
+                        "public-url",
+                        "LIVENESS_PUBLIC_URL",
+                        url_from_flag,
+                        "publicUrl",
+                    );
+                    problem(from, why);
                     None
                 }
             },
@@ -242,7 +317,7 @@ impl Config {
             Some(u) => match check_emulator_url(&u) {
                 Ok(u) => Some(u),
                 Err(why) => {
-                    problem("emulator-url", "LIVENESS_EMULATOR_URL", why);
+                    problem("--emulator-url / LIVENESS_EMULATOR_URL".into(), why);
                     None
                 }
             },
@@ -250,15 +325,13 @@ impl Config {
 
         if args.max_body_bytes == 0 {
             problem(
-                "max-body-bytes",
-                "LIVENESS_MAX_BODY_BYTES",
+                "--max-body-bytes / LIVENESS_MAX_BODY_BYTES".into(),
                 "must be at least 1".into(),
             );
         }
         if args.request_timeout_seconds < 2 {
             problem(
-                "request-timeout-seconds",
-                "LIVENESS_REQUEST_TIMEOUT_SECONDS",
+                "--request-timeout-seconds / LIVENESS_REQUEST_TIMEOUT_SECONDS".into(),
                 "must be at least 2 seconds".into(),
             );
         }
@@ -266,14 +339,18 @@ impl Config {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let listen = args
+            .listen
+            .or(settings.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a socket address"));
         Ok(Config {
-            listen: args.listen,
+            listen,
             region,
-            threshold,
+            threshold: threshold as f32,
             allowed_origins,
-            audit_images_limit: audit_images_limit as i32,
+            audit_images_limit,
             output,
-            kms_key_id: non_empty(args.kms_key_id),
+            kms_key_id,
             identity_pool_id,
             public_url,
             emulator_url,
@@ -338,47 +415,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn looks_like_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
-}
-
-/// `https://app.example.com/` → `https://app.example.com`; paths and wildcards are refused.
-fn normalise_origin(raw: &str) -> Result<String, String> {
-    if raw == "*" {
-        return Err("\"*\" is refused: list each origin, e.g. https://app.example.com".into());
-    }
-    let url = url::Url::parse(raw)
-        .map_err(|e| format!("{raw:?} is not an origin ({e}); use scheme://host[:port]"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("{raw:?} is not an http(s) origin"));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "{raw:?} has a path or query; an origin is only scheme://host[:port]"
-        ));
-    }
-    Ok(url.origin().ascii_serialization())
-}
-
-fn check_public_url(raw: &str) -> Result<String, String> {
-    let url = url::Url::parse(raw).map_err(|e| {
-        format!("{raw:?} is not a URL ({e}); use the address browsers reach, e.g. https://api.example.com")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("{raw:?} must be an http(s) URL with a host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{raw:?} must not carry a query or fragment"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
 /// The emulator's origin: `https://host[:port]` (the browser component streams only over
 /// `wss:`, so plain http is refused).
 fn check_emulator_url(raw: &str) -> Result<String, String> {
@@ -395,20 +431,6 @@ fn check_emulator_url(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn valid_bucket(b: &str) -> bool {
-    (3..=63).contains(&b.len())
-        && b.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
-        && b.as_bytes()[0].is_ascii_alphanumeric()
-        && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric()
-}
-
-fn valid_identity_pool_id(id: &str) -> bool {
-    id.split_once(':').is_some_and(|(region, uuid)| {
-        looks_like_region(region) && uuid.len() == 36 && uuid::Uuid::try_parse(uuid).is_ok()
-    })
 }
 
 #[cfg(test)]
@@ -457,7 +479,7 @@ mod tests {
         for needle in [
             "LIVENESS_CONFIDENCE_THRESHOLD",
             "LIVENESS_AUDIT_IMAGES_LIMIT",
-            "\"*\" is refused",
+            "any web site",
             "has a path",
             "needs a bucket",
             "LIVENESS_IDENTITY_POOL_ID",
@@ -509,6 +531,41 @@ mod tests {
         }
         let plain = Config::from_args(args(&["--region=us-east-1"])).unwrap();
         assert_eq!(plain.emulator_url, None);
+    }
+
+    #[test]
+    fn the_operators_settings_are_read_and_explicit_flags_override_them() {
+        let settings = crate::contract::EndpointSettings {
+            region: Some("eu-west-1".into()),
+            confidence_threshold: Some(75.0),
+            allowed_origins: vec!["https://app.example.com".into()],
+            audit_images_limit: Some(2),
+            ..Default::default()
+        };
+        let json = format!("--settings={}", settings.to_json());
+        let c = Config::from_args(args(&[&json])).unwrap();
+        assert_eq!(
+            (c.region.as_str(), c.threshold, c.audit_images_limit),
+            ("eu-west-1", 75.0, 2)
+        );
+        assert_eq!(c.allowed_origins, ["https://app.example.com"]);
+        let c = Config::from_args(args(&[&json, "--confidence-threshold=60"])).unwrap();
+        assert_eq!(c.threshold, 60.0);
+        let bad = crate::contract::EndpointSettings {
+            audit_images_limit: Some(9),
+            ..settings
+        };
+        let problems =
+            Config::from_args(args(&[&format!("--settings={}", bad.to_json())])).unwrap_err();
+        assert!(
+            problems[0].starts_with("LIVENESS_SETTINGS auditImagesLimit: 9 is out of range"),
+            "{problems:?}"
+        );
+        let garbage = Config::from_args(args(&["--settings={", "--region=us-east-1"])).unwrap_err();
+        assert!(
+            garbage[0].contains("--settings / LIVENESS_SETTINGS"),
+            "{garbage:?}"
+        );
     }
 
     #[test]

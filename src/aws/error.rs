@@ -28,6 +28,19 @@ pub struct AwsError {
     /// AWS error code (`AccessDenied`, `NoSuchEntity`, …), when AWS answered.
     code: Option<String>,
     message: String,
+    /// The provisioning phase the call belonged to, once the sync has said so.
+    phase: Option<Phase>,
+}
+
+/// Which part of a LivenessApp's AWS objects a call was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The identity pool.
+    IdentityPool,
+    /// The IAM roles and their policies.
+    Roles,
+    /// The pool's role links.
+    RoleLinks,
 }
 
 /// Error codes AWS uses for "throttled" and "try again".
@@ -73,6 +86,7 @@ impl AwsError {
             resource: resource.into(),
             code: code.clone(),
             message,
+            phase: None,
         };
         match &err {
             SdkError::TimeoutError(_) => {
@@ -127,6 +141,7 @@ impl AwsError {
             resource: resource.into(),
             code: Some("Conflict".into()),
             message,
+            phase: None,
         }
     }
 
@@ -139,6 +154,7 @@ impl AwsError {
             resource: resource.into(),
             code: None,
             message,
+            phase: None,
         }
     }
 
@@ -150,6 +166,7 @@ impl AwsError {
             resource: resource.into(),
             code: None,
             message,
+            phase: None,
         }
     }
 
@@ -161,6 +178,19 @@ impl AwsError {
             message: format!("{} ({why})", self.message),
             ..self
         }
+    }
+
+    /// The same error, marked as failing in `phase` (kept if already marked).
+    pub fn in_phase(self, phase: Phase) -> Self {
+        Self {
+            phase: self.phase.or(Some(phase)),
+            ..self
+        }
+    }
+
+    /// The provisioning phase the failed call belonged to.
+    pub fn phase(&self) -> Option<Phase> {
+        self.phase
     }
 
     /// Requeue or wait for a change.

@@ -2,25 +2,36 @@
 //! (Retain) before the finalizer is removed; the Kubernetes objects are then collected by
 //! the garbage collector through their owner references.
 //!
-//! An app whose spec never validated made no AWS call, and one with an invalid region
-//! cannot be cleaned in that region anyway: with nothing recorded in status there is
-//! nothing of ours in AWS, so the finalizer is released without AWS calls.
+//! An app whose spec never validated made no AWS call: with nothing recorded in status
+//! there is nothing of ours in AWS, so the finalizer is released without AWS calls. An
+//! app edited into an invalid spec after provisioning is cleaned by what was recorded
+//! ([`crate::validate::for_cleanup`]).
 
 use kube::runtime::controller::Action;
 
 use super::context::Context;
 use super::error::Error;
-use super::{events, reconcile};
+use super::step::Step;
+use super::{events, report};
 use crate::crd::{DeletionPolicy, LivenessApp};
-use crate::validate::validate_app;
+use crate::plan::aws::desired_aws;
+use crate::validate::for_cleanup;
 
 /// Removes (or retains) the app's AWS objects; Ok means the finalizer may go.
 pub async fn cleanup(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
-    let status = app.status.clone().unwrap_or_default();
-    let never_provisioned = status.identity_pool_id.is_none();
-    if never_provisioned && !validate_app(app, &ctx.validation).is_empty() {
-        return Ok(Action::await_change());
+    match delete_aws_objects(app, ctx).await {
+        Ok(action) => {
+            ctx.forget(app);
+            Ok(action)
+        }
+        Err(error) => {
+            report::failure(app, ctx, &error, None).await;
+            Err(error)
+        }
     }
+}
+
+async fn delete_aws_objects(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
     if app.spec.deletion_policy == DeletionPolicy::Retain {
         events::normal(
             &ctx.recorder,
@@ -31,36 +42,22 @@ pub async fn cleanup(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> 
         .await;
         return Ok(Action::await_change());
     }
-    // The objects live where they were made, even if spec.region was edited since.
-    let mut recorded = app.clone();
-    if let Some((region, _)) = status
-        .identity_pool_id
-        .as_deref()
-        .and_then(|id| id.split_once(':'))
-    {
-        recorded.spec.region = region.to_string();
-    }
-    let desired = reconcile::desired_state(&recorded, ctx).await?;
-    match ctx
+    let Some(recorded) = for_cleanup(app, &ctx.env) else {
+        return Ok(Action::await_change());
+    };
+    let recorded = recorded.map_err(Error::InvalidSpec)?;
+    let desired = desired_aws(&recorded, &ctx.env);
+    let known_pool_id = app
+        .status
+        .as_ref()
+        .and_then(|s| s.identity_pool_id.as_deref());
+    let changes = ctx
         .aws
-        .delete(&desired, status.identity_pool_id.as_deref())
+        .delete(&desired, known_pool_id)
         .await
-    {
-        Ok(changes) => {
-            for change in &changes {
-                events::change(&ctx.recorder, app, change).await;
-            }
-            Ok(Action::await_change())
-        }
-        Err(error) => {
-            events::warning(
-                &ctx.recorder,
-                app,
-                "CleanupFailed",
-                format!("{error}; the LivenessApp stays until AWS clean-up succeeds"),
-            )
-            .await;
-            Err(error.into())
-        }
+        .map_err(|e| Error::aws(e, Step::Cleanup))?;
+    for change in &changes {
+        events::change(&ctx.recorder, app, change).await;
     }
+    Ok(Action::await_change())
 }

@@ -11,7 +11,7 @@ pub use crate::logging::LogFormat;
 /// Flags of `liveness-operator run`.
 #[derive(Args, Clone, Debug)]
 pub struct OperatorConfig {
-    /// Region for the operator's own account-level AWS calls (STS, IAM). Identity pools
+    /// Region of the operator's own account-level AWS clients (STS, IAM). Identity pools
     /// are always created in each LivenessApp's spec.region.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub default_region: String,
@@ -81,6 +81,16 @@ pub struct OperatorConfig {
 }
 
 impl OperatorConfig {
+    /// The settings every plan depends on, to be parsed into an [`crate::env::OperatorEnv`].
+    pub fn env_flags(&self) -> crate::env::EnvFlags<'_> {
+        crate::env::EnvFlags {
+            cluster: &self.cluster_name,
+            oidc_provider: &self.oidc_provider,
+            endpoint_image: &self.endpoint_image,
+            extra_regions: &self.extra_liveness_regions,
+        }
+    }
+
     /// This replica's identity for leader election.
     pub fn holder_identity(&self) -> String {
         self.pod_name.clone().unwrap_or_else(|| {

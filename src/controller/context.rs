@@ -1,4 +1,4 @@
-//! What every reconcile shares: the clients, the operator's configuration, metrics, the
+//! What every reconcile shares: the clients, the parsed operator environment, metrics, the
 //! event recorder, and per-app failure counts for exponential backoff.
 
 use std::collections::HashMap;
@@ -6,15 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use kube::runtime::events::{Recorder, Reporter};
 use kube::{Client, ResourceExt};
-use tokio::sync::OnceCell;
 
 use super::config::OperatorConfig;
-use super::error::Error;
 use super::metrics::Metrics;
 use crate::aws::LivenessAws;
 use crate::crd::LivenessApp;
-use crate::plan::aws::AwsEnv;
-use crate::validate::ValidationContext;
+use crate::env::OperatorEnv;
 
 /// Shared state of the controller.
 pub struct Context {
@@ -22,24 +19,25 @@ pub struct Context {
     pub client: Client,
     /// AWS, behind the one trait (the SDK implementation, or a fake in tests).
     pub aws: Arc<dyn LivenessAws>,
-    /// Operator flags.
+    /// Operator flags (resync period, concurrency, …).
     pub config: OperatorConfig,
-    /// What validation needs from the flags.
-    pub validation: ValidationContext,
+    /// The parsed settings and the account every plan is built for.
+    pub env: OperatorEnv,
     /// Reconcile metrics.
     pub metrics: Arc<Metrics>,
     /// Publishes Events on LivenessApps.
     pub recorder: Recorder,
-    account_id: OnceCell<String>,
+    /// Consecutive failures per app uid; an entry goes when its app is deleted.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
-    /// A context for `config`.
+    /// A context for `config` and `env`.
     pub fn new(
         client: Client,
         aws: Arc<dyn LivenessAws>,
         config: OperatorConfig,
+        env: OperatorEnv,
         metrics: Arc<Metrics>,
     ) -> Self {
         let reporter = Reporter {
@@ -48,37 +46,18 @@ impl Context {
         };
         Self {
             recorder: Recorder::new(client.clone(), reporter),
-            validation: ValidationContext {
-                extra_regions: config.extra_liveness_regions.clone(),
-            },
             client,
             aws,
             config,
+            env,
             metrics,
-            account_id: OnceCell::new(),
             failures: Mutex::default(),
         }
     }
 
-    /// Account, partition, cluster and OIDC provider for the plan (the account is asked
-    /// of AWS once).
-    pub async fn aws_env(&self) -> Result<AwsEnv, Error> {
-        let account_id = self
-            .account_id
-            .get_or_try_init(|| self.aws.account_id())
-            .await?
-            .clone();
-        Ok(AwsEnv {
-            account_id,
-            partition: "aws".into(),
-            cluster: self.config.cluster_name.clone(),
-            oidc_provider: self.config.oidc_provider.clone(),
-        })
-    }
-
     /// Counts a failed reconcile of `app`; returns its consecutive failures.
     pub fn record_failure(&self, app: &LivenessApp) -> u32 {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failures = self.failures();
         let count = failures.entry(key(app)).or_default();
         *count = count.saturating_add(1);
         *count
@@ -86,11 +65,25 @@ impl Context {
 
     /// Resets the failure count of `app`.
     pub fn record_success(&self, app: &LivenessApp) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&key(app));
+        self.failures().remove(&key(app));
+    }
+
+    /// Forgets `app` (it is being deleted and its finalizer released).
+    pub fn forget(&self, app: &LivenessApp) {
+        self.failures().remove(&key(app));
+    }
+
+    /// Number of apps with a failure count (for tests of the bookkeeping).
+    pub fn apps_with_failures(&self) -> usize {
+        self.failures().len()
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 fn key(app: &LivenessApp) -> String {
-    format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any())
+    app.uid()
+        .unwrap_or_else(|| format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any()))
 }

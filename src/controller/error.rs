@@ -1,11 +1,11 @@
-//! The controller layer's one error type. Its [`ErrorCategory`] decides what the error
+//! The controller layer's one error type. Every error carries the [`Step`] that failed
+//! (which condition goes False) and a reason; its [`ErrorCategory`] decides what the error
 //! policy does: wait for a spec change, retry after the resync period, or back off.
 
 use std::time::Duration;
 
+use super::step::Step;
 use crate::aws::{AwsError, Category};
-use crate::plan::aws::PlanError;
-use crate::plan::kube::KubeObjectsError;
 use crate::validate::Problem;
 
 /// What to do after a failed reconcile.
@@ -36,38 +36,82 @@ pub enum Error {
     /// Validation found problems (all of them are in the status message).
     #[error("invalid spec: {}", join(.0))]
     InvalidSpec(Vec<Problem>),
-    /// The desired state could not be built.
-    #[error("cannot plan: {0}")]
-    Plan(#[from] PlanError),
-    /// The owned Kubernetes objects could not be built.
-    #[error("cannot build objects: {0}")]
-    Objects(#[from] KubeObjectsError),
-    /// An AWS call failed.
-    #[error("{0}")]
-    Aws(#[from] AwsError),
-    /// A Kubernetes API call failed.
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
+    /// An AWS call of `step` failed.
+    #[error("{source}")]
+    Aws {
+        /// The step whose call failed.
+        step: Step,
+        /// The failed call.
+        source: AwsError,
+    },
+    /// A Kubernetes API call of `step` failed.
+    #[error("kubernetes API: {source}")]
+    Kube {
+        /// The step whose call failed.
+        step: Step,
+        /// The failed call.
+        source: kube::Error,
+    },
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
 }
 
 impl Error {
+    /// An AWS error in the step its phase names (or `fallback` when it names none).
+    pub fn aws(source: AwsError, fallback: Step) -> Self {
+        let step = source.phase().map_or(fallback, Step::from);
+        Error::Aws { step, source }
+    }
+
+    /// A Kubernetes error in `step`.
+    pub fn kube(step: Step) -> impl FnOnce(kube::Error) -> Self {
+        move |source| Error::Kube { step, source }
+    }
+
+    /// The step that failed.
+    pub fn step(&self) -> Step {
+        match self {
+            Error::InvalidSpec(_) => Step::Validate,
+            Error::Aws { step, .. } | Error::Kube { step, .. } => *step,
+            Error::Finalizer(_) => Step::Status,
+        }
+    }
+
+    /// CamelCase reason for the condition and the Warning event.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidSpec(_) => "InvalidSpec",
+            Error::Aws { source, .. } => match source.code() {
+                Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
+                    "AccessDenied"
+                }
+                Some("Conflict") => "Conflict",
+                _ if source.category() == Category::Transient => "AwsUnavailable",
+                _ => "AwsError",
+            },
+            Error::Kube { step, .. } => match step {
+                Step::KubeObjects => "ApplyFailed",
+                Step::Status => "StatusWriteFailed",
+                _ => "KubernetesError",
+            },
+            Error::Finalizer(_) => "FinalizerFailed",
+        }
+    }
+
     /// Requeue, back off or wait for a change.
     pub fn category(&self) -> ErrorCategory {
         match self {
-            Error::InvalidSpec(_) | Error::Plan(_) | Error::Objects(_) => {
-                ErrorCategory::InvalidSpec
-            }
-            Error::Aws(e) => match e.category() {
+            Error::InvalidSpec(_) => ErrorCategory::InvalidSpec,
+            Error::Aws { source, .. } => match source.category() {
                 Category::Transient => ErrorCategory::Transient,
                 Category::NeedsChange => ErrorCategory::NeedsChange,
             },
-            Error::Kube(kube::Error::Api(status)) if status.code == 422 || status.code == 400 => {
-                ErrorCategory::NeedsChange
-            }
-            Error::Kube(_) | Error::Finalizer(_) => ErrorCategory::Transient,
+            Error::Kube {
+                source: kube::Error::Api(status),
+                ..
+            } if status.code == 422 || status.code == 400 => ErrorCategory::NeedsChange,
+            Error::Kube { .. } | Error::Finalizer(_) => ErrorCategory::Transient,
         }
     }
 }
@@ -108,6 +152,7 @@ mod tests {
             message: "bad".into(),
         }]);
         assert_eq!(err.category(), ErrorCategory::InvalidSpec);
+        assert_eq!(err.step(), Step::Validate);
         assert_eq!(err.to_string(), "invalid spec: spec.region: bad");
     }
 }

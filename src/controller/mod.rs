@@ -2,7 +2,8 @@
 //! pipeline for each, one module a step:
 //!
 //! [`reconcile`] validate → build (pure, `crate::plan`) → apply AWS → apply Kubernetes
-//! ([`apply`]) → status ([`status`]); [`cleanup`] on deletion behind a finalizer.
+//! ([`apply`]) → status ([`status`] decides, [`report`] writes); [`cleanup`] on deletion
+//! behind a finalizer. Every failure names its [`step::Step`].
 //!
 //! This module only wires: the kube-runtime Controller, leader election ([`leader`]),
 //! the error policy and the metrics server ([`metrics`]).
@@ -16,7 +17,9 @@ pub mod events;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod report;
 pub mod status;
+pub mod step;
 
 use std::sync::Arc;
 
@@ -31,26 +34,57 @@ pub use config::OperatorConfig;
 pub use context::Context;
 pub use error::{Error, ErrorCategory};
 
+use crate::aws::LivenessAws;
 use crate::crd::LivenessApp;
+use crate::env::AwsAccount;
 
 /// Label every owned object carries, so the controller watches only its own objects.
 pub const MANAGED_BY_SELECTOR: &str = "app.kubernetes.io/managed-by=liveness-operator";
 
-/// Builds the clients and the context from `config` and runs the operator (what
-/// `liveness-operator run` does).
+/// Parses the settings, builds the clients and the context from `config` and runs the
+/// operator (what `liveness-operator run` does). A malformed setting is an error here,
+/// naming its flag, before anything else starts.
 pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
     crate::logging::init(config.log_format);
+    let flags = config.env_flags().parse().map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        anyhow::anyhow!("invalid settings:\n{}", lines.join("\n"))
+    })?;
     let client = Client::try_default().await?;
     let calls = crate::aws::Calls::default();
-    let aws = crate::aws::SdkAws::from_env(calls.clone()).await;
+    let aws = crate::aws::SdkAws::from_env(calls.clone(), &config.default_region).await;
+    let caller = who_am_i(&aws).await?;
+    tracing::info!(account = %caller.account_id, partition = %caller.partition, arn = %caller.arn, "AWS identity");
+    let env = flags.with_account(AwsAccount {
+        account_id: caller.account_id,
+        partition: caller.partition,
+    });
     let metrics = Arc::new(metrics::Metrics::new(calls.clone()));
     let ctx = Arc::new(Context::new(
         client.clone(),
         Arc::new(aws),
         config.clone(),
+        env,
         metrics,
     ));
     run(config, client, ctx).await
+}
+
+/// The operator's AWS account and partition, from STS; transient failures are retried
+/// (the Deployment's probes are not served yet), a refusal stops the start.
+async fn who_am_i(aws: &dyn LivenessAws) -> anyhow::Result<crate::aws::CallerIdentity> {
+    let mut failures = 0;
+    loop {
+        match aws.caller_identity().await {
+            Ok(caller) => return Ok(caller),
+            Err(e) if e.category() == crate::aws::Category::Transient && failures < 8 => {
+                failures += 1;
+                tracing::warn!(error = %e, "cannot reach STS yet; retrying");
+                tokio::time::sleep(error::backoff(failures)).await;
+            }
+            Err(e) => anyhow::bail!("cannot tell which AWS account to work in: {e}"),
+        }
+    }
 }
 
 /// Runs the operator until SIGTERM/ctrl-c, or until leadership is lost (then returns an
@@ -158,8 +192,11 @@ async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Con
         .shutdown_on_signal()
         .run(reconcile::reconcile, error_policy, ctx)
         .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "reconcile round ended with an error");
+            match result {
+                // Already reported (status, event, warn log) by the reconcile itself.
+                Err(kube::runtime::controller::Error::ReconcilerFailed(..)) => {}
+                Err(error) => tracing::warn!(%error, "controller error"),
+                Ok(_) => {}
             }
         })
         .await;

@@ -1,35 +1,35 @@
 //! One reconcile of one LivenessApp, as a pipeline:
 //! validate → build (pure) → apply AWS → apply Kubernetes → status.
 //!
-//! Each step either hands the next one its input or ends the pipeline with an error whose
-//! category the error policy acts on. Status is written on every path, so `kubectl
-//! describe` always says what happened for the current generation, and what to fix.
+//! Each step either hands the next one its input or ends the pipeline with an [`Error`]
+//! that names the step; [`report`] then writes the status, the Warning event and the log
+//! line, so `kubectl describe` always says what happened for the current generation.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::context::Context;
 use super::error::Error;
-use super::status::{
-    Observation, aws_failure_observations, aws_ready_observations, conditions,
-    endpoint_observation, failure_reason,
-};
-use super::{apply, cleanup, events};
+use super::status::{Observation, aws_ready_observations, endpoint_observation};
+use super::step::Step;
+use super::{apply, cleanup, events, report};
 use crate::aws::Provisioned;
-use crate::crd::{FIELD_MANAGER, FINALIZER, LivenessApp, LivenessAppStatus, condition};
-use crate::names::AppIdentity;
-use crate::plan::aws::{AppRef, DesiredAws, desired_aws};
-use crate::plan::kube::{KubeInputs, desired_kube};
-use crate::validate::validate_app;
+use crate::crd::{FINALIZER, LivenessApp};
+use crate::plan::aws::desired_aws;
+use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
+use crate::validate::validate;
 
 /// Entry point for the kube-runtime Controller.
+#[tracing::instrument(
+    skip_all,
+    fields(app = %format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any()),
+           generation = app.metadata.generation.unwrap_or_default())
+)]
 pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let namespace = app.namespace().unwrap_or_default();
@@ -44,7 +44,11 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
+        other => {
+            let error = Error::Finalizer(other.to_string());
+            tracing::warn!(%error, "could not add or remove the finalizer");
+            error
+        }
     });
     ctx.metrics.reconciled(
         started.elapsed().as_secs_f64(),
@@ -54,166 +58,70 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
 }
 
 async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
-    // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
-    let problems = validate_app(app, &ctx.validation);
-    if !problems.is_empty() {
-        let message = problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        let observations = [
-            condition::IDENTITY_POOL_READY,
-            condition::ROLES_READY,
-            condition::ENDPOINT_READY,
-        ]
-        .map(|type_| Observation::unknown(type_, "InvalidSpec", message.clone()))
-        .to_vec();
-        write_status(app, ctx, observations, None).await?;
-        events::warning(&ctx.recorder, app, "InvalidSpec", message).await;
-        return Err(Error::InvalidSpec(problems));
+    let mut provisioned = None;
+    let result = match pipeline(app, ctx, &mut provisioned).await {
+        Ok(endpoint) => {
+            let provisioned = provisioned.as_ref().expect("the AWS step ran");
+            let mut observations = aws_ready_observations(provisioned);
+            observations.push(endpoint);
+            report::status(app, ctx, observations, Some(provisioned)).await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => {
+            ctx.record_success(app);
+            Ok(Action::requeue(ctx.config.resync_period))
+        }
+        Err(error) => {
+            report::failure(app, ctx, &error, provisioned.as_ref()).await;
+            Err(error)
+        }
     }
+}
 
+/// Steps 1–4; `provisioned` keeps what the AWS step made even when a later step fails.
+async fn pipeline(
+    app: &LivenessApp,
+    ctx: &Context,
+    provisioned: &mut Option<Provisioned>,
+) -> Result<Observation, Error> {
+    // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
+    let app_ok = validate(app, &ctx.env).map_err(Error::InvalidSpec)?;
     // 2. build the desired AWS state (pure).
-    let desired = desired_state(app, ctx).await?;
-
+    let desired = desired_aws(&app_ok, &ctx.env);
     // 3. apply AWS.
     let known_pool_id = app
         .status
         .as_ref()
         .and_then(|s| s.identity_pool_id.as_deref());
-    let provisioned = match ctx.aws.ensure(&desired, known_pool_id).await {
-        Ok(provisioned) => provisioned,
-        Err(error) => {
-            let observations = aws_failure_observations(&error);
-            write_status(app, ctx, observations, None).await?;
-            events::warning(
-                &ctx.recorder,
-                app,
-                failure_reason(&error),
-                error.to_string(),
-            )
-            .await;
-            return Err(error.into());
-        }
-    };
-    for change in &provisioned.changes {
+    let done = ctx
+        .aws
+        .ensure(&desired, known_pool_id)
+        .await
+        .map_err(|e| Error::aws(e, Step::IdentityPool))?;
+    for change in &done.changes {
         events::change(&ctx.recorder, app, change).await;
     }
-
+    let done = provisioned.insert(done);
     // 4. apply Kubernetes.
     let objects = desired_kube(
-        app,
-        &KubeInputs {
-            cluster: &ctx.config.cluster_name,
-            image: &ctx.config.endpoint_image,
-            identity_pool_id: &provisioned.identity_pool_id,
-            backend_role_arn: &provisioned.backend_role_arn,
+        &app_ok,
+        &ctx.env,
+        AwsIds {
+            identity_pool_id: &done.identity_pool_id,
+            backend_role_arn: &done.backend_role_arn,
         },
-    )?;
-    let applied = async {
-        apply::apply(&ctx.client, &objects.service_account).await?;
-        apply::apply(&ctx.client, &objects.config_map).await?;
-        apply::apply(&ctx.client, &objects.service).await?;
-        apply::apply(&ctx.client, &objects.deployment).await
-    }
-    .await;
-    let endpoint = match applied {
-        Ok(deployment) => endpoint_observation(&deployment),
-        Err(error) => {
-            let message = format!("could not apply the endpoint objects: {error}");
-            let mut observations = aws_ready_observations(&provisioned);
-            observations.push(Observation::failed(
-                condition::ENDPOINT_READY,
-                "ApplyFailed",
-                message.clone(),
-            ));
-            write_status(app, ctx, observations, Some(&provisioned)).await?;
-            events::warning(&ctx.recorder, app, "ApplyFailed", message).await;
-            return Err(error.into());
-        }
-    };
-
-    // 5. status.
-    let mut observations = aws_ready_observations(&provisioned);
-    observations.push(endpoint);
-    write_status(app, ctx, observations, Some(&provisioned)).await?;
-    ctx.record_success(app);
-    Ok(Action::requeue(ctx.config.resync_period))
+    );
+    let deployment = apply_objects(ctx, &objects)
+        .await
+        .map_err(Error::kube(Step::KubeObjects))?;
+    Ok(endpoint_observation(&deployment))
 }
 
-/// The desired AWS state of `app` (also used by clean-up).
-pub async fn desired_state(app: &LivenessApp, ctx: &Context) -> Result<DesiredAws, Error> {
-    let env = ctx.aws_env().await?;
-    let namespace = app.namespace().unwrap_or_default();
-    let uid = app.uid().unwrap_or_default();
-    Ok(desired_aws(
-        &app.spec,
-        AppRef {
-            namespace: &namespace,
-            name: &app.name_any(),
-            uid: &uid,
-        },
-        &env,
-    )?)
-}
-
-/// Server-side applies the status subresource with the conditions for this generation.
-async fn write_status(
-    app: &LivenessApp,
-    ctx: &Context,
-    observations: Vec<Observation>,
-    provisioned: Option<&Provisioned>,
-) -> Result<(), Error> {
-    let generation = app.metadata.generation.unwrap_or_default();
-    let previous = app.status.clone().unwrap_or_default();
-    let identity = AppIdentity {
-        cluster: ctx.config.cluster_name.clone(),
-        namespace: app.namespace().unwrap_or_default(),
-        name: app.name_any(),
-    };
-    let status = LivenessAppStatus {
-        observed_generation: Some(generation),
-        conditions: conditions(
-            &previous.conditions,
-            observations,
-            generation,
-            Timestamp::now(),
-        ),
-        identity_pool_id: provisioned
-            .map(|p| p.identity_pool_id.clone())
-            .or(previous.identity_pool_id),
-        identity_pool_adopted: provisioned
-            .map(|p| p.identity_pool_adopted)
-            .or(previous.identity_pool_adopted),
-        client_role_arn: provisioned
-            .map(|p| p.client_role_arn.clone())
-            .or(previous.client_role_arn),
-        guest_role_arn: match provisioned {
-            Some(p) => p.guest_role_arn.clone(),
-            None => previous.guest_role_arn,
-        },
-        backend_role_arn: provisioned
-            .map(|p| p.backend_role_arn.clone())
-            .or(previous.backend_role_arn),
-        endpoint_url: provisioned
-            .map(|_| identity.endpoint_url())
-            .or(previous.endpoint_url),
-        frontend_config_map: provisioned
-            .map(|_| identity.config_map_name())
-            .or(previous.frontend_config_map),
-    };
-    let patch = json!({
-        "apiVersion": "faceliveness.dev/v1alpha1",
-        "kind": "LivenessApp",
-        "status": status,
-    });
-    let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &identity.namespace);
-    api.patch_status(
-        &identity.name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
-    Ok(())
+async fn apply_objects(ctx: &Context, objects: &DesiredKube) -> Result<Deployment, kube::Error> {
+    apply::apply(&ctx.client, &objects.service_account).await?;
+    apply::apply(&ctx.client, &objects.config_map).await?;
+    apply::apply(&ctx.client, &objects.service).await?;
+    apply::apply(&ctx.client, &objects.deployment).await
 }

@@ -10,7 +10,9 @@ use k8s_openapi::jiff::Timestamp;
 
 use k8s_openapi::api::apps::v1::Deployment;
 
-use crate::aws::{AwsError, Category, Provisioned};
+use super::error::Error;
+use super::step::Step;
+use crate::aws::Provisioned;
 use crate::crd::condition;
 
 /// The state of one condition, as a reconcile step reports it.
@@ -119,50 +121,65 @@ pub fn aws_ready_observations(provisioned: &Provisioned) -> Vec<Observation> {
     ]
 }
 
-/// Conditions after a failed AWS step: which component failed is judged by the AWS
-/// operation that failed.
-pub fn aws_failure_observations(error: &AwsError) -> Vec<Observation> {
-    let reason = failure_reason(error);
-    let message = error.to_string();
-    let pool_failed = error.operation().starts_with("cognito-identity:")
-        && error.operation() != "cognito-identity:SetIdentityPoolRoles";
-    let endpoint = Observation::unknown(
-        condition::ENDPOINT_READY,
-        "WaitingForAws",
-        "waits for the AWS objects",
-    );
-    if pool_failed {
-        vec![
+/// Conditions after a failed step: the step's condition is False with the error's reason;
+/// steps before it are True (what `provisioned` shows), steps after it Unknown.
+pub fn failure_observations(error: &Error, provisioned: Option<&Provisioned>) -> Vec<Observation> {
+    let (reason, message) = (error.reason(), error.to_string());
+    let pool_ok = || match provisioned {
+        Some(p) => aws_ready_observations(p).swap_remove(0),
+        None => Observation::ok(
+            condition::IDENTITY_POOL_READY,
+            "InSync",
+            "identity pool is in sync",
+        ),
+    };
+    let waiting_for_aws = || {
+        Observation::unknown(
+            condition::ENDPOINT_READY,
+            "WaitingForAws",
+            "waits for the AWS objects",
+        )
+    };
+    match error.step() {
+        Step::Validate => [
+            condition::IDENTITY_POOL_READY,
+            condition::ROLES_READY,
+            condition::ENDPOINT_READY,
+        ]
+        .map(|type_| Observation::unknown(type_, reason, message.clone()))
+        .to_vec(),
+        Step::IdentityPool => vec![
             Observation::failed(condition::IDENTITY_POOL_READY, reason, message),
             Observation::unknown(
                 condition::ROLES_READY,
                 "WaitingForPool",
                 "waits for the identity pool",
             ),
-            endpoint,
-        ]
-    } else {
-        vec![
-            Observation::ok(
-                condition::IDENTITY_POOL_READY,
-                "InSync",
-                "identity pool is in sync",
-            ),
+            waiting_for_aws(),
+        ],
+        Step::Roles | Step::RoleLinks => vec![
+            pool_ok(),
             Observation::failed(condition::ROLES_READY, reason, message),
-            endpoint,
-        ]
-    }
-}
-
-/// Condition and event reason of an AWS failure.
-pub fn failure_reason(error: &AwsError) -> &'static str {
-    match error.code() {
-        Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
-            "AccessDenied"
+            waiting_for_aws(),
+        ],
+        Step::Cleanup => vec![
+            Observation::failed(condition::IDENTITY_POOL_READY, reason, message.clone()),
+            Observation::failed(condition::ROLES_READY, reason, message),
+            Observation::unknown(
+                condition::ENDPOINT_READY,
+                "Deleting",
+                "the endpoint objects are removed with the LivenessApp",
+            ),
+        ],
+        Step::KubeObjects | Step::Status => {
+            let mut observations = provisioned.map(aws_ready_observations).unwrap_or_default();
+            observations.push(Observation::failed(
+                condition::ENDPOINT_READY,
+                reason,
+                format!("could not apply the endpoint objects: {message}"),
+            ));
+            observations
         }
-        Some("Conflict") => "Conflict",
-        _ if error.category() == Category::Transient => "AwsUnavailable",
-        _ => "AwsError",
     }
 }
 
@@ -193,6 +210,7 @@ pub fn endpoint_observation(deployment: &Deployment) -> Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::{AwsError, Phase};
 
     fn all_true() -> Vec<Observation> {
         vec![
@@ -256,7 +274,7 @@ mod tests {
         assert_eq!(by_type(condition::READY).last_transition_time.0, t1);
     }
 
-    fn aws_error(operation: &str, status: u16, code: &str) -> AwsError {
+    fn aws_error(operation: &str, status: u16, code: &str, phase: Phase) -> Error {
         use aws_sdk_iam::error::SdkError;
         use aws_sdk_iam::operation::create_role::CreateRoleError;
         use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -268,12 +286,14 @@ mod tests {
             .build();
         let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
         let err = SdkError::service_error(CreateRoleError::generic(meta), response);
-        AwsError::from_sdk(operation, "arn:aws:iam::1:role/liveness-operator/r", err)
+        let aws = AwsError::from_sdk(operation, "arn:aws:iam::1:role/liveness-operator/r", err);
+        Error::aws(aws.in_phase(phase), Step::Cleanup)
     }
 
     #[test]
     fn a_denied_iam_call_fails_roles_and_names_the_action() {
-        let obs = aws_failure_observations(&aws_error("iam:CreateRole", 403, "AccessDenied"));
+        let error = aws_error("iam:CreateRole", 403, "AccessDenied", Phase::Roles);
+        let obs = failure_observations(&error, None);
         assert_eq!(obs[0].status, "True", "the pool step passed");
         assert_eq!(
             (obs[1].status, obs[1].reason.as_str()),
@@ -290,24 +310,37 @@ mod tests {
     }
 
     #[test]
-    fn a_throttled_pool_call_fails_the_pool_and_leaves_roles_unknown() {
-        let obs = aws_failure_observations(&aws_error(
+    fn the_step_decides_the_condition_not_the_operation_name() {
+        let error = aws_error(
             "cognito-identity:CreateIdentityPool",
             400,
             "TooManyRequestsException",
-        ));
+            Phase::IdentityPool,
+        );
+        let obs = failure_observations(&error, None);
         assert_eq!(
             (obs[0].status, obs[0].reason.as_str()),
             ("False", "AwsUnavailable")
         );
         assert_eq!(obs[1].status, "Unknown");
-        // Linking roles is a Cognito call but belongs to the roles step.
-        let link = aws_failure_observations(&aws_error(
+        // Linking roles is a Cognito call but belongs to the role-links step.
+        let link = aws_error(
             "cognito-identity:SetIdentityPoolRoles",
             400,
             "InvalidParameterException",
-        ));
+            Phase::RoleLinks,
+        );
+        let link = failure_observations(&link, None);
         assert_eq!((link[0].status, link[1].status), ("True", "False"));
+        // A Cognito read made for the roles step fails the roles, whatever its name.
+        let read = aws_error(
+            "cognito-identity:GetIdentityPoolRoles",
+            400,
+            "InvalidParameterException",
+            Phase::Roles,
+        );
+        let read = failure_observations(&read, None);
+        assert_eq!((read[0].status, read[1].status), ("True", "False"));
     }
 
     fn deployment(replicas: i32, available: i32, observed: i64, generation: i64) -> Deployment {

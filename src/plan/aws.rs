@@ -1,16 +1,20 @@
 //! Spec → the AWS objects one LivenessApp owns: identity pool, roles, policies and tags.
 //!
-//! Pure: no clients. The controller and `liveness-operator plan` both build a
+//! Pure and infallible: no clients, and the input is a [`ValidatedApp`], so every value
+//! was checked before. The controller and `liveness-operator plan` both build a
 //! [`DesiredAws`] here, and [`crate::aws`] makes AWS match it. Names come from
 //! [`crate::names`]; trust policies from [`super::trust`].
 
 use std::collections::BTreeMap;
 
-use crate::crd::{DeletionPolicy, LivenessAppSpec, OutputSpec};
+use crate::crd::{DeletionPolicy, OutputSpec};
+use crate::env::OperatorEnv;
 use crate::names::{AppIdentity, IAM_ROLE_PATH, RoleKind};
+use crate::validate::ValidatedApp;
+pub use crate::validate::{CognitoProvider, PoolMode};
 
 use super::policy::{PolicyDocument, Statement};
-use super::trust::{Amr, InvalidOidcProvider, InvalidPoolId, OidcProvider, PoolId, TrustPolicy};
+use super::trust::{Amr, PoolId, TrustPolicy};
 
 /// Tag carrying the LivenessApp's `metadata.uid`: proof of ownership.
 pub const TAG_OWNER_UID: &str = "faceliveness.dev/owner-uid";
@@ -24,41 +28,6 @@ pub const TAG_MANAGED_BY: &str = "managed-by";
 pub const MANAGER: &str = "liveness-operator";
 /// Name of the one inline policy on each role.
 pub const INLINE_POLICY_NAME: &str = "liveness";
-
-/// Operator-wide facts the plan needs (flags of the controller, or of `plan`).
-#[derive(Clone, Debug)]
-pub struct AwsEnv {
-    /// The AWS account the operator works in.
-    pub account_id: String,
-    /// AWS partition, `aws` outside China and GovCloud.
-    pub partition: String,
-    /// Cluster name (tags and names, so two clusters can share an account).
-    pub cluster: String,
-    /// The cluster's IAM OIDC provider for IRSA.
-    pub oidc_provider: String,
-}
-
-/// The LivenessApp being planned.
-#[derive(Clone, Copy, Debug)]
-pub struct AppRef<'a> {
-    /// metadata.namespace.
-    pub namespace: &'a str,
-    /// metadata.name.
-    pub name: &'a str,
-    /// metadata.uid.
-    pub uid: &'a str,
-}
-
-/// Why no plan could be made (validation normally catches these first).
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    /// `spec.identityPool.existingPoolId` is malformed.
-    #[error("spec.identityPool.existingPoolId: {0}")]
-    PoolId(#[from] InvalidPoolId),
-    /// The operator's OIDC provider flag is malformed.
-    #[error("operator flag --oidc-provider: {0}")]
-    Oidc(#[from] InvalidOidcProvider),
-}
 
 /// Everything AWS should hold for one LivenessApp.
 #[derive(Clone, Debug)]
@@ -98,24 +67,6 @@ pub struct PoolPlan {
     pub allow_unauthenticated: bool,
     /// CognitoIdentityProviders of a created pool.
     pub providers: Vec<CognitoProvider>,
-}
-
-/// Whether the operator owns the pool.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PoolMode {
-    /// Create (or find by owner tag) a pool; its settings are enforced; deleted on Delete.
-    Create,
-    /// Use this pool; only the role links are managed; never deleted.
-    Adopt(PoolId),
-}
-
-/// A Cognito user pool app client trusted by the identity pool.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CognitoProvider {
-    /// `cognito-idp.<region>.amazonaws.com/<userPoolId>`.
-    pub provider_name: String,
-    /// App client id.
-    pub client_id: String,
 }
 
 /// One IAM role with its single inline policy.
@@ -194,62 +145,47 @@ impl DesiredAws {
     }
 }
 
-/// Builds the desired AWS state of one LivenessApp.
-pub fn desired_aws(
-    spec: &LivenessAppSpec,
-    app: AppRef<'_>,
-    env: &AwsEnv,
-) -> Result<DesiredAws, PlanError> {
-    let identity = AppIdentity {
-        cluster: env.cluster.clone(),
-        namespace: app.namespace.into(),
-        name: app.name.into(),
-    };
-    let oidc = OidcProvider::parse(&env.oidc_provider)?;
-    let pool_spec = &spec.identity_pool;
-    let mode = match &pool_spec.existing_pool_id {
-        Some(id) => PoolMode::Adopt(PoolId::parse(id)?),
-        None => PoolMode::Create,
-    };
+/// Builds the desired AWS state of one validated LivenessApp.
+pub fn desired_aws(app: &ValidatedApp, env: &OperatorEnv) -> DesiredAws {
+    let identity = &app.identity;
+    let account = &env.account;
     let role = |kind, trust, policy| RolePlan {
         kind,
         name: identity.role_name(kind),
         path: IAM_ROLE_PATH,
-        arn: role_arn(&env.partition, &env.account_id, &identity.role_name(kind)),
+        arn: role_arn(
+            &account.partition,
+            &account.account_id,
+            &identity.role_name(kind),
+        ),
         trust,
         policy_name: INLINE_POLICY_NAME,
         policy,
     };
     let tags = BTreeMap::from([
-        (TAG_OWNER_UID.to_string(), app.uid.to_string()),
-        (TAG_APP.into(), format!("{}/{}", app.namespace, app.name)),
-        (TAG_CLUSTER.into(), env.cluster.clone()),
+        (TAG_OWNER_UID.to_string(), app.uid.clone()),
+        (TAG_APP.into(), identity.tag_value()),
+        (TAG_CLUSTER.into(), identity.cluster.clone()),
         (TAG_MANAGED_BY.into(), MANAGER.into()),
     ]);
     let backend_trust = TrustPolicy::irsa(
-        &oidc,
-        &env.partition,
-        &env.account_id,
+        &env.oidc_provider,
+        &account.partition,
+        &account.account_id,
         &identity.service_account_subject(),
     );
-    Ok(DesiredAws {
-        owner_uid: app.uid.into(),
-        region: spec.region.clone(),
-        account_id: env.account_id.clone(),
-        partition: env.partition.clone(),
-        deletion_policy: spec.deletion_policy,
+    let allow_guests = app.pool.allow_unauthenticated;
+    DesiredAws {
+        owner_uid: app.uid.clone(),
+        region: app.region.clone(),
+        account_id: account.account_id.clone(),
+        partition: account.partition.clone(),
+        deletion_policy: app.deletion_policy,
         pool: PoolPlan {
-            mode,
+            mode: app.pool.mode.clone(),
             name: identity.pool_name(),
-            allow_unauthenticated: pool_spec.allow_unauthenticated,
-            providers: pool_spec
-                .user_pool
-                .iter()
-                .map(|u| CognitoProvider {
-                    provider_name: u.provider_name.clone(),
-                    client_id: u.client_id.clone(),
-                })
-                .collect(),
+            allow_unauthenticated: allow_guests,
+            providers: app.pool.providers.clone(),
         },
         tags,
         client_role: role(
@@ -257,7 +193,7 @@ pub fn desired_aws(
             RoleTrust::IdentityPool(Amr::Authenticated),
             browser_policy(),
         ),
-        guest_role: pool_spec.allow_unauthenticated.then(|| {
+        guest_role: allow_guests.then(|| {
             role(
                 RoleKind::Guest,
                 RoleTrust::IdentityPool(Amr::Unauthenticated),
@@ -267,10 +203,10 @@ pub fn desired_aws(
         backend_role: role(
             RoleKind::Backend,
             RoleTrust::Irsa(backend_trust),
-            backend_policy(spec, &env.partition, &env.account_id),
+            backend_policy(app, &account.partition, &account.account_id),
         ),
-        app: identity,
-    })
+        app: identity.clone(),
+    }
 }
 
 fn role_arn(partition: &str, account_id: &str, name: &str) -> String {
@@ -289,7 +225,7 @@ fn browser_policy() -> PolicyDocument {
 
 /// The backend creates sessions and reads results (no resource-level permissions), and,
 /// when images are stored, writes under the prefix and uses the app's key.
-fn backend_policy(spec: &LivenessAppSpec, partition: &str, account_id: &str) -> PolicyDocument {
+fn backend_policy(app: &ValidatedApp, partition: &str, account_id: &str) -> PolicyDocument {
     let mut statements = vec![Statement::allow(
         "LivenessSessions",
         &[
@@ -298,7 +234,7 @@ fn backend_policy(spec: &LivenessAppSpec, partition: &str, account_id: &str) -> 
         ],
         vec!["*".into()],
     )];
-    if let Some(output) = &spec.endpoint.output {
+    if let Some(output) = &app.endpoint.output {
         statements.push(Statement::allow(
             "StoreSessionImages",
             &["s3:PutObject"],
@@ -308,7 +244,7 @@ fn backend_policy(spec: &LivenessAppSpec, partition: &str, account_id: &str) -> 
                 output.s3_key_prefix.as_deref().unwrap_or("")
             )],
         ));
-        if let Some(statement) = kms_statement(output, &spec.region, partition, account_id) {
+        if let Some(statement) = kms_statement(output, &app.region, partition, account_id) {
             statements.push(statement);
         }
     }

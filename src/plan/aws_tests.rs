@@ -1,30 +1,14 @@
 use super::*;
-use crate::crd::{IdentityPoolSpec, UserPoolProvider};
+use crate::testing;
 use serde_json::{Value, json};
 
-fn env() -> AwsEnv {
-    AwsEnv {
-        account_id: "123456789012".into(),
-        partition: "aws".into(),
-        cluster: "prod".into(),
-        oidc_provider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE".into(),
-    }
-}
-
-fn app() -> AppRef<'static> {
-    AppRef {
-        namespace: "web",
-        name: "onboarding",
-        uid: "0b6f-uid",
-    }
-}
-
-fn spec(yaml: &str) -> LivenessAppSpec {
-    serde_yaml::from_str(yaml).unwrap()
+fn env() -> OperatorEnv {
+    testing::operator_env("prod", "123456789012")
 }
 
 fn plan(yaml: &str) -> DesiredAws {
-    desired_aws(&spec(yaml), app(), &env()).unwrap()
+    let app = testing::app("web", "onboarding", "0b6f-uid", yaml);
+    desired_aws(&testing::validated(&app, &env()), &env())
 }
 
 fn json_of(doc: &PolicyDocument) -> Value {
@@ -114,7 +98,7 @@ fn backend_trusts_only_the_endpoint_service_account_through_irsa() {
     assert_eq!(
         trust["Statement"][0]["Condition"]["StringEquals"],
         json!({
-            format!("{provider}:sub"): ["system:serviceaccount:web:onboarding-liveness-api"],
+            format!("{provider}:sub"): [format!("system:serviceaccount:web:{}", desired.app.endpoint_name())],
             format!("{provider}:aud"): ["sts.amazonaws.com"],
         })
     );
@@ -231,24 +215,9 @@ fn names_paths_and_tags_come_from_the_app_identity() {
 
 #[test]
 fn guests_off_means_no_guest_role_and_user_pool_becomes_a_provider() {
-    let desired = desired_aws(
-        &LivenessAppSpec {
-            region: "us-east-1".into(),
-            deletion_policy: DeletionPolicy::Retain,
-            identity_pool: IdentityPoolSpec {
-                allow_unauthenticated: false,
-                existing_pool_id: None,
-                user_pool: Some(UserPoolProvider {
-                    provider_name: "cognito-idp.us-east-1.amazonaws.com/us-east-1_A".into(),
-                    client_id: "abc".into(),
-                }),
-            },
-            endpoint: Default::default(),
-        },
-        app(),
-        &env(),
-    )
-    .unwrap();
+    let desired = plan(
+        "{region: us-east-1, deletionPolicy: Retain, identityPool: {allowUnauthenticated: false, userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_A, clientId: abc}}}",
+    );
     assert!(desired.guest_role.is_none());
     assert_eq!(desired.roles().count(), 2);
     assert_eq!(desired.all_role_names().len(), 3);
@@ -263,7 +232,7 @@ fn guests_off_means_no_guest_role_and_user_pool_becomes_a_provider() {
 }
 
 #[test]
-fn existing_pool_is_adopted_and_bad_inputs_are_refused() {
+fn existing_pool_is_adopted_and_bad_inputs_never_reach_the_plan() {
     let adopted = plan(
         "{region: us-west-2, identityPool: {existingPoolId: 'us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'}}",
     );
@@ -274,24 +243,13 @@ fn existing_pool_is_adopted_and_bad_inputs_are_refused() {
         adopted.pool_arn(id),
         "arn:aws:cognito-identity:us-west-2:123456789012:identitypool/us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
     );
-    let bad_pool = desired_aws(
-        &spec("{region: us-west-2, identityPool: {existingPoolId: 'nope'}}"),
-        app(),
-        &env(),
+    // A malformed pool id or OIDC provider never reaches the plan: validation and the
+    // operator's start refuse them (see validate_tests and env).
+    let bad = testing::app(
+        "web",
+        "onboarding",
+        "0b6f-uid",
+        "{region: us-west-2, identityPool: {existingPoolId: 'nope'}}",
     );
-    assert!(matches!(bad_pool, Err(PlanError::PoolId(_))));
-    let bad_oidc = desired_aws(
-        &spec(GUESTS),
-        app(),
-        &AwsEnv {
-            oidc_provider: String::new(),
-            ..env()
-        },
-    );
-    assert!(
-        bad_oidc
-            .unwrap_err()
-            .to_string()
-            .contains("--oidc-provider")
-    );
+    assert!(crate::validate::validate(&bad, &env()).is_err());
 }

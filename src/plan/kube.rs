@@ -1,11 +1,15 @@
 //! LivenessApp → the Kubernetes objects of its endpoint: ServiceAccount (IRSA), Deployment,
 //! Service and the frontend ConfigMap.
 //!
-//! Pure: no clients. Each object is complete (apiVersion, kind, owner reference) because
+//! Pure and infallible: no clients, and the input is a [`ValidatedApp`]. Each object is complete (apiVersion, kind, owner reference) because
 //! the controller server-side applies exactly what is built here; `plan` prints the same.
 
 use std::collections::BTreeMap;
 
+use crate::contract::{EndpointSettings, OutputSettings, SETTINGS_ENV};
+use crate::env::OperatorEnv;
+use crate::names::{AppIdentity, ENDPOINT_SERVICE_PORT};
+use crate::validate::ValidatedApp;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext,
@@ -15,10 +19,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube::Resource;
-
-use crate::crd::LivenessApp;
-use crate::names::{AppIdentity, ENDPOINT_SERVICE_PORT};
 
 /// Container port of `liveness-api`.
 pub const API_PORT: i32 = 8080;
@@ -32,16 +32,12 @@ pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 /// An unprivileged uid/gid (distroless `nonroot`).
 const NON_ROOT_ID: i64 = 65532;
 
-/// What the Kubernetes objects need besides the LivenessApp.
-#[derive(Clone, Debug)]
-pub struct KubeInputs<'a> {
-    /// Cluster name of the operator (part of the app identity).
-    pub cluster: &'a str,
-    /// Image of the endpoint container.
-    pub image: &'a str,
-    /// Id of the app's identity pool (or a placeholder in offline plans).
+/// What the Kubernetes objects need from AWS (or placeholders in offline plans).
+#[derive(Clone, Copy, Debug)]
+pub struct AwsIds<'a> {
+    /// Id of the app's identity pool.
     pub identity_pool_id: &'a str,
-    /// ARN of the backend role (or a placeholder in offline plans).
+    /// ARN of the backend role.
     pub backend_role_arn: &'a str,
 }
 
@@ -58,45 +54,18 @@ pub struct DesiredKube {
     pub service: Service,
 }
 
-/// Why objects could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum KubeObjectsError {
-    /// Owner references need metadata.name, metadata.namespace and metadata.uid.
-    #[error("the LivenessApp has no {0}: owner references need it")]
-    MissingMetadata(&'static str),
-}
-
 /// Builds the objects of `app`.
-pub fn desired_kube(
-    app: &LivenessApp,
-    inputs: &KubeInputs<'_>,
-) -> Result<DesiredKube, KubeObjectsError> {
-    let meta = &app.metadata;
-    let name = meta
-        .name
-        .clone()
-        .ok_or(KubeObjectsError::MissingMetadata("metadata.name"))?;
-    let namespace = meta
-        .namespace
-        .clone()
-        .ok_or(KubeObjectsError::MissingMetadata("metadata.namespace"))?;
-    let mut owner = app
-        .controller_owner_ref(&())
-        .ok_or(KubeObjectsError::MissingMetadata("metadata.uid"))?;
-    // Foreground deletion of the app waits for its objects.
-    owner.block_owner_deletion = Some(true);
-    let identity = AppIdentity {
-        cluster: inputs.cluster.into(),
-        namespace: namespace.clone(),
-        name: name.clone(),
-    };
+pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> DesiredKube {
+    let identity = &app.identity;
+    let namespace = &identity.namespace;
+    let instance = identity.instance_label();
     let object_meta =
         |object_name: String, annotations: Option<BTreeMap<String, String>>| ObjectMeta {
             name: Some(object_name),
             namespace: Some(namespace.clone()),
-            labels: Some(labels(&name)),
+            labels: Some(labels(&instance)),
             annotations,
-            owner_references: Some(vec![owner.clone()]),
+            owner_references: Some(vec![app.owner.clone()]),
             ..Default::default()
         };
     let endpoint = identity.endpoint_name();
@@ -105,7 +74,7 @@ pub fn desired_kube(
             endpoint.clone(),
             Some(BTreeMap::from([(
                 IRSA_ANNOTATION.to_string(),
-                inputs.backend_role_arn.to_string(),
+                aws.backend_role_arn.to_string(),
             )])),
         ),
         ..Default::default()
@@ -113,8 +82,8 @@ pub fn desired_kube(
     let config_map = ConfigMap {
         metadata: object_meta(identity.config_map_name(), None),
         data: Some(BTreeMap::from([
-            ("region".to_string(), app.spec.region.clone()),
-            ("identityPoolId".into(), inputs.identity_pool_id.into()),
+            ("region".to_string(), app.region.clone()),
+            ("identityPoolId".into(), aws.identity_pool_id.into()),
             ("endpointUrl".into(), identity.endpoint_url()),
         ])),
         ..Default::default()
@@ -122,17 +91,17 @@ pub fn desired_kube(
     let deployment = Deployment {
         metadata: object_meta(endpoint.clone(), None),
         spec: Some(DeploymentSpec {
-            replicas: Some(app.spec.endpoint.replicas),
+            replicas: Some(app.endpoint.replicas),
             selector: LabelSelector {
-                match_labels: Some(selector(&name)),
+                match_labels: Some(selector(&instance)),
                 ..Default::default()
             },
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(labels(&name)),
+                    labels: Some(labels(&instance)),
                     ..Default::default()
                 }),
-                spec: Some(pod_spec(app, &identity, inputs)),
+                spec: Some(pod_spec(app, env, aws)),
             },
             ..Default::default()
         }),
@@ -141,7 +110,7 @@ pub fn desired_kube(
     let service = Service {
         metadata: object_meta(endpoint, None),
         spec: Some(ServiceSpec {
-            selector: Some(selector(&name)),
+            selector: Some(selector(&instance)),
             ports: Some(vec![ServicePort {
                 name: Some("http".into()),
                 port: ENDPOINT_SERVICE_PORT.into(),
@@ -153,37 +122,39 @@ pub fn desired_kube(
         }),
         ..Default::default()
     };
-    Ok(DesiredKube {
+    DesiredKube {
         service_account,
         config_map,
         deployment,
         service,
-    })
+    }
 }
 
-/// Recommended labels of every object of the app.
-pub fn labels(app_name: &str) -> BTreeMap<String, String> {
-    let mut labels = selector(app_name);
+/// Recommended labels of every object of the app (`instance` is
+/// [`AppIdentity::instance_label`]).
+pub fn labels(instance: &str) -> BTreeMap<String, String> {
+    let mut labels = selector(instance);
     labels.insert(
         "app.kubernetes.io/managed-by".into(),
         "liveness-operator".into(),
     );
-    labels.insert("app.kubernetes.io/part-of".into(), app_name.into());
+    labels.insert("app.kubernetes.io/part-of".into(), instance.into());
     labels
 }
 
 /// The labels that select the app's pods (immutable in a Deployment, so kept minimal).
-pub fn selector(app_name: &str) -> BTreeMap<String, String> {
+pub fn selector(instance: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (
             "app.kubernetes.io/name".to_string(),
             "liveness-api".to_string(),
         ),
-        ("app.kubernetes.io/instance".into(), app_name.into()),
+        ("app.kubernetes.io/instance".into(), instance.into()),
     ])
 }
 
-fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) -> PodSpec {
+fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
+    let identity: &AppIdentity = &app.identity;
     let probe = |path: &str| Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.into()),
@@ -210,7 +181,7 @@ fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) 
         }),
         containers: vec![Container {
             name: "liveness-api".into(),
-            image: Some(inputs.image.into()),
+            image: Some(env.endpoint_image.clone()),
             command: Some(vec![API_COMMAND.into()]),
             ports: Some(vec![ContainerPort {
                 name: Some("http".into()),
@@ -218,7 +189,11 @@ fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) 
                 protocol: Some("TCP".into()),
                 ..Default::default()
             }]),
-            env: Some(env(app, inputs)),
+            env: Some(vec![EnvVar {
+                name: SETTINGS_ENV.into(),
+                value: Some(endpoint_settings(app, aws).to_json()),
+                ..Default::default()
+            }]),
             readiness_probe: Some(probe("/readyz")),
             liveness_probe: Some(probe("/healthz")),
             resources: Some(ResourceRequirements {
@@ -252,55 +227,25 @@ fn pod_spec(app: &LivenessApp, identity: &AppIdentity, inputs: &KubeInputs<'_>) 
     }
 }
 
-/// The `LIVENESS_*` configuration of `liveness-api`; optional settings are left out
-/// rather than set empty.
-fn env(app: &LivenessApp, inputs: &KubeInputs<'_>) -> Vec<EnvVar> {
-    let endpoint = &app.spec.endpoint;
-    let output = endpoint.output.as_ref();
-    let origins = endpoint.allowed_origins.join(",");
-    let vars: [(&str, Option<String>); 9] = [
-        ("LIVENESS_REGION", Some(app.spec.region.clone())),
-        (
-            "LIVENESS_CONFIDENCE_THRESHOLD",
-            Some(endpoint.confidence_threshold.to_string()),
-        ),
-        (
-            "LIVENESS_ALLOWED_ORIGINS",
-            Some(origins).filter(|o| !o.is_empty()),
-        ),
-        (
-            "LIVENESS_AUDIT_IMAGES_LIMIT",
-            Some(endpoint.audit_images_limit.to_string()),
-        ),
-        (
-            "LIVENESS_OUTPUT_S3_BUCKET",
-            output.map(|o| o.s3_bucket.clone()),
-        ),
-        (
-            "LIVENESS_OUTPUT_S3_KEY_PREFIX",
-            output.and_then(|o| o.s3_key_prefix.clone()),
-        ),
-        (
-            "LIVENESS_KMS_KEY_ID",
-            output.and_then(|o| o.kms_key_id.clone()),
-        ),
-        (
-            "LIVENESS_IDENTITY_POOL_ID",
-            Some(inputs.identity_pool_id.into()),
-        ),
-        // No LIVENESS_PUBLIC_URL: browsers reach the endpoint through the app's own
-        // ingress, so /v1/config answers the relative /v1/sessions.
-        ("LIVENESS_LISTEN", Some(format!("0.0.0.0:{API_PORT}"))),
-    ];
-    vars.into_iter()
-        .filter_map(|(name, value)| {
-            value.map(|value| EnvVar {
-                name: name.into(),
-                value: Some(value),
-                ..Default::default()
-            })
-        })
-        .collect()
+/// The endpoint's half of the contract ([`crate::contract`]).
+pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSettings {
+    let endpoint = &app.endpoint;
+    EndpointSettings {
+        listen: Some(([0, 0, 0, 0], API_PORT as u16).into()),
+        region: Some(app.region.clone()),
+        confidence_threshold: Some(endpoint.confidence_threshold),
+        allowed_origins: endpoint.allowed_origins.clone(),
+        audit_images_limit: Some(endpoint.audit_images_limit),
+        output: endpoint.output.as_ref().map(|o| OutputSettings {
+            s3_bucket: o.s3_bucket.clone(),
+            s3_key_prefix: o.s3_key_prefix.clone(),
+            kms_key_id: o.kms_key_id.clone(),
+        }),
+        identity_pool_id: Some(aws.identity_pool_id.into()),
+        // No public URL: browsers reach the endpoint through the app's own ingress, so
+        // /v1/config answers the relative /v1/sessions.
+        public_url: None,
+    }
 }
 
 #[cfg(test)]

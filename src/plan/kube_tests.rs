@@ -1,4 +1,5 @@
 use super::*;
+use crate::crd::LivenessApp;
 use serde_json::{Value, json};
 
 fn app() -> LivenessApp {
@@ -21,17 +22,31 @@ spec:
     .unwrap()
 }
 
-fn inputs() -> KubeInputs<'static> {
-    KubeInputs {
-        cluster: "prod",
-        image: "liveness-api:test",
+fn env() -> OperatorEnv {
+    crate::testing::operator_env("prod", "123456789012")
+}
+
+fn ids() -> AwsIds<'static> {
+    AwsIds {
         identity_pool_id: "us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
         backend_role_arn: "arn:aws:iam::123456789012:role/liveness-operator/lv-x-backend",
     }
 }
 
+fn objects_of(app: &LivenessApp) -> DesiredKube {
+    desired_kube(&crate::testing::validated(app, &env()), &env(), ids())
+}
+
 fn objects() -> DesiredKube {
-    desired_kube(&app(), &inputs()).unwrap()
+    objects_of(&app())
+}
+
+fn identity() -> AppIdentity {
+    AppIdentity {
+        cluster: "prod".into(),
+        namespace: "web".into(),
+        name: "onboarding".into(),
+    }
 }
 
 fn value(object: &impl serde::Serialize) -> Value {
@@ -90,8 +105,10 @@ fn every_object_is_complete_labelled_and_owned_by_the_app() {
             }])
         );
     }
-    assert_eq!(all[0]["metadata"]["name"], "onboarding-liveness-api");
-    assert_eq!(all[1]["metadata"]["name"], "onboarding-liveness-config");
+    assert_eq!(all[0]["metadata"]["name"], identity().endpoint_name());
+    assert_eq!(all[1]["metadata"]["name"], identity().config_map_name());
+    assert_eq!(all[2]["metadata"]["name"], identity().endpoint_name());
+    assert_eq!(all[3]["metadata"]["name"], identity().endpoint_name());
 }
 
 #[test]
@@ -110,7 +127,7 @@ fn config_map_gives_the_frontend_region_pool_and_endpoint() {
         json!({
             "region": "us-east-1",
             "identityPoolId": "us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
-            "endpointUrl": "http://onboarding-liveness-api.web.svc:80",
+            "endpointUrl": format!("http://{}.web.svc:80", identity().endpoint_name()),
         })
     );
 }
@@ -125,7 +142,7 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
         json!({"app.kubernetes.io/name": "liveness-api", "app.kubernetes.io/instance": "onboarding"})
     );
     let pod = &spec["template"]["spec"];
-    assert_eq!(pod["serviceAccountName"], "onboarding-liveness-api");
+    assert_eq!(pod["serviceAccountName"], identity().endpoint_name());
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(
         pod["securityContext"]["seccompProfile"]["type"],
@@ -147,38 +164,32 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
     assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
     assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
 
-    let env: BTreeMap<String, String> = container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["name"].as_str().unwrap().to_string(),
-                e["value"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let expected: BTreeMap<String, String> = [
-        ("LIVENESS_REGION", "us-east-1"),
-        ("LIVENESS_CONFIDENCE_THRESHOLD", "85.5"),
-        (
-            "LIVENESS_ALLOWED_ORIGINS",
-            "https://app.example.com,https://admin.example.com",
-        ),
-        ("LIVENESS_AUDIT_IMAGES_LIMIT", "2"),
-        ("LIVENESS_OUTPUT_S3_BUCKET", "audit"),
-        ("LIVENESS_OUTPUT_S3_KEY_PREFIX", "sessions/"),
-        ("LIVENESS_KMS_KEY_ID", "alias/liveness"),
-        (
-            "LIVENESS_IDENTITY_POOL_ID",
-            "us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
-        ),
-        ("LIVENESS_LISTEN", "0.0.0.0:8080"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    assert_eq!(env, expected);
+    // The one contract with the endpoint: a single variable holding its settings.
+    let env = container["env"].as_array().unwrap();
+    assert_eq!(env.len(), 1, "{env:?}");
+    assert_eq!(env[0]["name"], crate::contract::SETTINGS_ENV);
+    let settings =
+        crate::contract::EndpointSettings::from_json(env[0]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        settings,
+        crate::contract::EndpointSettings {
+            listen: Some("0.0.0.0:8080".parse().unwrap()),
+            region: Some("us-east-1".into()),
+            confidence_threshold: Some(85.5),
+            allowed_origins: vec![
+                "https://app.example.com".into(),
+                "https://admin.example.com".into()
+            ],
+            audit_images_limit: Some(2),
+            output: Some(crate::contract::OutputSettings {
+                s3_bucket: "audit".into(),
+                s3_key_prefix: Some("sessions/".into()),
+                kms_key_id: Some("alias/liveness".into()),
+            }),
+            identity_pool_id: Some("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".into()),
+            public_url: None,
+        }
+    );
 }
 
 #[test]
@@ -186,23 +197,39 @@ fn optional_settings_are_left_out_not_set_empty() {
     let mut app = app();
     app.spec.endpoint.output = None;
     app.spec.endpoint.allowed_origins.clear();
-    let deployment = value(&desired_kube(&app, &inputs()).unwrap().deployment);
-    let names: Vec<_> = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        .as_array()
+    let deployment = value(&objects_of(&app).deployment);
+    let json = deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"]
+        .as_str()
         .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_string())
-        .collect();
-    for absent in [
-        "LIVENESS_OUTPUT_S3_BUCKET",
-        "LIVENESS_OUTPUT_S3_KEY_PREFIX",
-        "LIVENESS_KMS_KEY_ID",
-        "LIVENESS_ALLOWED_ORIGINS",
-    ] {
-        assert!(
-            !names.contains(&absent.to_string()),
-            "{absent} in {names:?}"
+        .to_string();
+    let settings: Value = serde_json::from_str(&json).unwrap();
+    for absent in ["output", "allowedOrigins", "publicUrl"] {
+        assert!(settings.get(absent).is_none(), "{absent} in {json}");
+    }
+}
+
+#[test]
+fn long_and_dotted_app_names_get_valid_distinct_children() {
+    let long = "a".repeat(253);
+    let mut names = std::collections::BTreeSet::new();
+    for name in [long.clone(), format!("{}b", &long[..252]), "shop.v2".into()] {
+        let mut app = app();
+        app.metadata.name = Some(name.clone());
+        let objects = objects_of(&app);
+        let deployment = value(&objects.deployment);
+        let meta = &deployment["metadata"];
+        let child = meta["name"].as_str().unwrap().to_string();
+        assert!(child.len() <= 63, "{child}");
+        let instance = meta["labels"]["app.kubernetes.io/instance"]
+            .as_str()
+            .unwrap();
+        assert!(instance.len() <= 63, "{instance}");
+        assert_eq!(meta["ownerReferences"][0]["name"], name.as_str());
+        assert_eq!(
+            deployment["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"],
+            instance
         );
+        assert!(names.insert(child));
     }
 }
 
@@ -216,17 +243,5 @@ fn service_maps_port_80_to_the_container_port() {
     assert_eq!(
         service["spec"]["selector"],
         json!({"app.kubernetes.io/name": "liveness-api", "app.kubernetes.io/instance": "onboarding"})
-    );
-}
-
-#[test]
-fn an_app_without_uid_cannot_own_objects() {
-    let mut app = app();
-    app.metadata.uid = None;
-    assert!(
-        desired_kube(&app, &inputs())
-            .unwrap_err()
-            .to_string()
-            .contains("metadata.uid")
     );
 }

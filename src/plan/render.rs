@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::crd::{DeletionPolicy, LivenessApp};
-use crate::validate::{ValidationContext, validate_app};
+use crate::env::{AwsAccount, EnvFlags, FlagProblem, OperatorEnv};
+use crate::validate::{PoolMode, validate};
 
-use super::aws::{AppRef, AwsEnv, DesiredAws, PlanError, PoolMode, RolePlan, desired_aws};
-use super::kube::{KubeInputs, KubeObjectsError, desired_kube};
+use super::aws::{DesiredAws, RolePlan, desired_aws};
+use super::kube::{AwsIds, desired_kube};
 use super::operator::operator_policy;
 use super::trust::PoolId;
 
@@ -45,72 +46,74 @@ pub enum RenderError {
     /// The LivenessApp is invalid; one line per problem.
     #[error("the LivenessApp is invalid:\n{0}")]
     Invalid(String),
-    /// The plan could not be built.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    /// The Kubernetes objects could not be built.
-    #[error(transparent)]
-    Kube(#[from] KubeObjectsError),
+    /// A flag of `plan` is unusable; one line per problem.
+    #[error("invalid flags:\n{0}")]
+    Flags(String),
+}
+
+fn lines(items: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    let lines: Vec<String> = items.into_iter().map(|p| format!("  {p}")).collect();
+    lines.join("\n")
+}
+
+impl PlanOptions {
+    /// The operator environment these flags describe (`region` picks the EXAMPLE OIDC
+    /// provider when none is given).
+    pub fn env(&self, region: &str) -> Result<OperatorEnv, Vec<FlagProblem>> {
+        let oidc = self
+            .oidc_provider
+            .clone()
+            .unwrap_or_else(|| format!("oidc.eks.{region}.amazonaws.com/id/EXAMPLE"));
+        let flags = EnvFlags {
+            cluster: &self.cluster,
+            oidc_provider: &oidc,
+            endpoint_image: &self.image,
+            extra_regions: &self.extra_regions,
+        };
+        let account = AwsAccount::parse(&self.account_id, &self.partition);
+        match (flags.parse(), account) {
+            (Ok(parsed), Ok(account)) => Ok(parsed.with_account(account)),
+            (parsed, account) => Err(parsed
+                .err()
+                .into_iter()
+                .chain(account.err())
+                .flatten()
+                .collect()),
+        }
+    }
 }
 
 /// Renders the plan of the LivenessApp in `yaml`.
 pub fn render_plan(yaml: &str, options: &PlanOptions) -> Result<String, RenderError> {
     let mut app: LivenessApp = serde_yaml::from_str(yaml)?;
-    let problems = validate_app(
-        &app,
-        &ValidationContext {
-            extra_regions: options.extra_regions.clone(),
-        },
-    );
-    if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        return Err(RenderError::Invalid(lines.join("\n")));
-    }
     let meta = &mut app.metadata;
     meta.namespace.get_or_insert_with(|| "default".into());
     meta.uid.get_or_insert_with(|| UID_PLACEHOLDER.into());
-    let name = meta.name.clone().unwrap_or_default();
-    let namespace = meta.namespace.clone().unwrap_or_default();
-    let uid = meta.uid.clone().unwrap_or_default();
-
-    let oidc = options
-        .oidc_provider
-        .clone()
-        .unwrap_or_else(|| format!("oidc.eks.{}.amazonaws.com/id/EXAMPLE", app.spec.region));
-    let env = AwsEnv {
-        account_id: options.account_id.clone(),
-        partition: options.partition.clone(),
-        cluster: options.cluster.clone(),
-        oidc_provider: oidc.clone(),
-    };
-    let desired = desired_aws(
-        &app.spec,
-        AppRef {
-            namespace: &namespace,
-            name: &name,
-            uid: &uid,
-        },
-        &env,
-    )?;
+    let env = options
+        .env(&app.spec.region)
+        .map_err(|problems| RenderError::Flags(lines(problems)))?;
+    let app = validate(&app, &env).map_err(|problems| RenderError::Invalid(lines(problems)))?;
+    let desired = desired_aws(&app, &env);
     let pool_id = match &desired.pool.mode {
         PoolMode::Adopt(id) => id.clone(),
         PoolMode::Create => PoolId::placeholder(),
     };
     let kube = desired_kube(
         &app,
-        &KubeInputs {
-            cluster: &options.cluster,
-            image: &options.image,
+        &env,
+        AwsIds {
             identity_pool_id: pool_id.as_str(),
             backend_role_arn: &desired.backend_role.arn,
         },
-    )?;
-
+    );
+    let (namespace, name) = (&app.identity.namespace, &app.identity.name);
     let mut out = format!(
         "# liveness-operator plan for LivenessApp {namespace}/{name}\n\
-         # Offline: account {}, cluster {}, OIDC provider {oidc}.\n\
+         # Offline: account {}, cluster {}, OIDC provider {}.\n\
          # <identity-pool-id> and <uid> are assigned when the app is applied.\n",
-        options.account_id, options.cluster
+        options.account_id,
+        options.cluster,
+        env.oidc_provider.host_path()
     );
     out.push_str("---\n# AWS objects (for review; not a Kubernetes object)\n");
     out.push_str(&to_yaml(&aws_view(&desired, &pool_id)));

@@ -34,22 +34,11 @@ pub struct PoolId(String);
 pub struct InvalidPoolId(pub String);
 
 impl PoolId {
-    /// Parses `<region>:<uuid>`.
+    /// Parses `<region>:<uuid>` by [`crate::rules::identity_pool_id`].
     pub fn parse(id: &str) -> Result<Self, InvalidPoolId> {
-        let valid = id.len() <= 55
-            && id.split_once(':').is_some_and(|(region, uuid)| {
-                !region.is_empty()
-                    && region
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !uuid.is_empty()
-                    && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-            });
-        if valid {
-            Ok(Self(id.to_string()))
-        } else {
-            Err(InvalidPoolId(id.to_string()))
-        }
+        crate::rules::identity_pool_id(id)
+            .map(|id| Self(id.to_string()))
+            .map_err(|_| InvalidPoolId(id.to_string()))
     }
 
     /// `<identity-pool-id>`: stands for the id AWS will assign, in offline plans only.

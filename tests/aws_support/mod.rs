@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use aws_sdk_cognitoidentity::Client as CognitoClient;
 use aws_sdk_iam::Client as IamClient;
 use liveness_operator::aws::{Calls, LivenessAws, Provisioned, SdkAws};
-use liveness_operator::crd::LivenessAppSpec;
 use liveness_operator::names::RoleKind;
-use liveness_operator::plan::aws::{AppRef, AwsEnv, DesiredAws, PoolMode, desired_aws};
+use liveness_operator::plan::aws::{DesiredAws, PoolMode, desired_aws};
 use liveness_operator::plan::policy::parse_aws_document;
 use liveness_operator::plan::trust::PoolId;
+use liveness_operator::testing;
 use serde_json::Value;
 
 use crate::support::testground::{self, TestGround};
@@ -51,7 +51,11 @@ impl Rig {
                 .region(aws_config::Region::new(REGION))
                 .build(),
         );
-        let account = aws.account_id().await.expect("sts:GetCallerIdentity");
+        let account = aws
+            .caller_identity()
+            .await
+            .expect("sts:GetCallerIdentity")
+            .account_id;
         // Register the cluster's OIDC provider once, as EKS would have.
         let created = iam
             .create_open_id_connect_provider()
@@ -83,19 +87,9 @@ impl Rig {
 
     /// The app `name` (namespace `aws-tests`) with this uid and spec.
     pub fn app_named(&self, spec_yaml: &str, name: &str, uid: &str) -> DesiredAws {
-        let spec: LivenessAppSpec = serde_yaml::from_str(spec_yaml).expect("spec");
-        let env = AwsEnv {
-            account_id: self.account.clone(),
-            partition: "aws".into(),
-            cluster: "testground".into(),
-            oidc_provider: OIDC_ISSUER.into(),
-        };
-        let app = AppRef {
-            namespace: "aws-tests",
-            name,
-            uid,
-        };
-        desired_aws(&spec, app, &env).expect("plan")
+        let env = testing::operator_env_with("testground", &self.account, OIDC_ISSUER, "unused");
+        let app = testing::app("aws-tests", name, uid, spec_yaml);
+        desired_aws(&testing::validated(&app, &env), &env)
     }
 
     /// Ids of the pools carrying the app's pool name.

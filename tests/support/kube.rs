@@ -107,8 +107,14 @@ pub async fn wait_condition(
 pub async fn act_as_kubelet(client: &Client, namespace: &str, app_name: &str) {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let selector = format!("app.kubernetes.io/instance={app_name}");
-    let deployment_name = format!("{app_name}-liveness-api");
+    // Kubernetes names of the app's children depend on the app's name only.
+    let identity = liveness_operator::names::AppIdentity {
+        cluster: String::new(),
+        namespace: namespace.into(),
+        name: app_name.into(),
+    };
+    let selector = format!("app.kubernetes.io/instance={}", identity.instance_label());
+    let deployment_name = identity.endpoint_name();
     eventually(&format!("{deployment_name} available"), Duration::from_secs(60), async || {
         let now = k8s_openapi::jiff::Timestamp::now().to_string();
         for pod in pods.list(&ListParams::default().labels(&selector)).await.ok()?.items {

@@ -17,7 +17,7 @@ use crate::plan::aws::{DesiredAws, PoolMode};
 use crate::plan::trust::PoolId;
 
 use super::cognito::Cognito;
-use super::error::AwsError;
+use super::error::{AwsError, Phase};
 use super::iam::Iam;
 use super::{Action, AwsObject, Change, Provisioned};
 
@@ -70,14 +70,26 @@ pub(crate) async fn run(
     };
     let (pool, adopted) = match &desired.pool.mode {
         PoolMode::Adopt(id) => (Some(id.clone()), true),
-        PoolMode::Create => (run.owned_pool(hint).await?, false),
+        PoolMode::Create => (
+            run.owned_pool(hint)
+                .await
+                .map_err(|e| e.in_phase(Phase::IdentityPool))?,
+            false,
+        ),
     };
     let mut role_arns = BTreeMap::new();
     for role in desired.roles() {
-        role_arns.insert(role.kind, run.role(role, pool.as_ref()).await?);
+        let arn = run
+            .role(role, pool.as_ref())
+            .await
+            .map_err(|e| e.in_phase(Phase::Roles))?;
+        role_arns.insert(role.kind, arn);
     }
     match &pool {
-        Some(pool) => run.links(pool, adopted, &role_arns).await?,
+        Some(pool) => run
+            .links(pool, adopted, &role_arns)
+            .await
+            .map_err(|e| e.in_phase(Phase::RoleLinks))?,
         None => run.record(
             Action::Updated,
             AwsObject::RoleLinks(desired.pool.name.clone()),
@@ -85,7 +97,9 @@ pub(crate) async fn run(
         ),
     }
     if desired.guest_role.is_none() {
-        run.remove_unwanted_guest().await?;
+        run.remove_unwanted_guest()
+            .await
+            .map_err(|e| e.in_phase(Phase::Roles))?;
     }
     Ok(Outcome {
         pool,

@@ -9,7 +9,7 @@ use crate::plan::trust::PoolId;
 
 use super::{Run, is_role};
 use crate::aws::cognito::{Cognito, ObservedPool, PoolRoles};
-use crate::aws::error::AwsError;
+use crate::aws::error::{AwsError, Phase};
 use crate::aws::{Action, AwsObject};
 
 const AUTHENTICATED: &str = "authenticated";
@@ -163,6 +163,7 @@ impl Run<'_> {
                         desired.region
                     ),
                 )
+                .in_phase(Phase::IdentityPool)
             } else {
                 AwsError::transient(op, &arn, format!("identity pool {pool} vanished"))
             });

@@ -1,0 +1,106 @@
+//! The one place that tells the user what a reconcile found: the status subresource, the
+//! Warning event and the warn-level log line of a failure are all written here, so no
+//! failure can end a reconcile silently.
+
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::context::Context;
+use super::error::Error;
+use super::events;
+use super::status::{Observation, conditions, failure_observations};
+use super::step::Step;
+use crate::aws::Provisioned;
+use crate::crd::{FIELD_MANAGER, LivenessApp, LivenessAppStatus};
+use crate::names::AppIdentity;
+
+/// Reports `error`: its step's condition (unless the status itself failed), a Warning
+/// event with the reason and the fix, and a warn log line in the reconcile's span.
+pub async fn failure(
+    app: &LivenessApp,
+    ctx: &Context,
+    error: &Error,
+    provisioned: Option<&Provisioned>,
+) {
+    tracing::warn!(
+        step = error.step().as_str(),
+        reason = error.reason(),
+        category = error.category().as_str(),
+        %error,
+        "reconcile failed"
+    );
+    if error.step() != Step::Status {
+        let observations = failure_observations(error, provisioned);
+        if let Err(status_error) = status(app, ctx, observations, provisioned).await {
+            tracing::warn!(error = %status_error, "could not write the status");
+        }
+    }
+    let mut note = error.to_string();
+    if error.step() == Step::Cleanup {
+        note.push_str("; the LivenessApp stays until AWS clean-up succeeds");
+    }
+    events::warning(&ctx.recorder, app, error.reason(), note).await;
+}
+
+/// Server-side applies the status subresource with the conditions for this generation.
+pub async fn status(
+    app: &LivenessApp,
+    ctx: &Context,
+    observations: Vec<Observation>,
+    provisioned: Option<&Provisioned>,
+) -> Result<(), Error> {
+    let generation = app.metadata.generation.unwrap_or_default();
+    let previous = app.status.clone().unwrap_or_default();
+    let identity = AppIdentity {
+        cluster: ctx.env.cluster.clone(),
+        namespace: app.namespace().unwrap_or_default(),
+        name: app.name_any(),
+    };
+    let status = LivenessAppStatus {
+        observed_generation: Some(generation),
+        conditions: conditions(
+            &previous.conditions,
+            observations,
+            generation,
+            Timestamp::now(),
+        ),
+        identity_pool_id: provisioned
+            .map(|p| p.identity_pool_id.clone())
+            .or(previous.identity_pool_id),
+        identity_pool_adopted: provisioned
+            .map(|p| p.identity_pool_adopted)
+            .or(previous.identity_pool_adopted),
+        client_role_arn: provisioned
+            .map(|p| p.client_role_arn.clone())
+            .or(previous.client_role_arn),
+        guest_role_arn: match provisioned {
+            Some(p) => p.guest_role_arn.clone(),
+            None => previous.guest_role_arn,
+        },
+        backend_role_arn: provisioned
+            .map(|p| p.backend_role_arn.clone())
+            .or(previous.backend_role_arn),
+        endpoint_url: provisioned
+            .map(|_| identity.endpoint_url())
+            .or(previous.endpoint_url),
+        frontend_config_map: provisioned
+            .map(|_| identity.config_map_name())
+            .or(previous.frontend_config_map),
+    };
+    let patch = json!({
+        "apiVersion": "faceliveness.dev/v1alpha1",
+        "kind": "LivenessApp",
+        "status": status,
+    });
+    let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &identity.namespace);
+    api.patch_status(
+        &identity.name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(Error::kube(Step::Status))?;
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! The operator's settings, parsed once at start into an [`OperatorEnv`] that every
+//! reconcile shares. A malformed setting stops the process at start with the flag's name,
+//! instead of parking every LivenessApp later (parse, don't validate).
+//!
+//! The AWS account and partition are not settings: they come from STS
+//! (`GetCallerIdentity`) when the operator starts, or from `plan`'s flags offline.
+
+use crate::plan::trust::OidcProvider;
+use crate::rules;
+
+/// Everything about the operator that a LivenessApp's plan depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorEnv {
+    /// Name of this cluster: part of every AWS name and tag.
+    pub cluster: String,
+    /// The cluster's IAM OIDC provider, trusted by every backend role (IRSA).
+    pub oidc_provider: OidcProvider,
+    /// Image of the endpoint pods.
+    pub endpoint_image: String,
+    /// Face Liveness regions accepted beyond [`crate::regions`]' list.
+    pub extra_regions: Vec<String>,
+    /// The account and partition the operator's credentials belong to.
+    pub account: AwsAccount,
+}
+
+/// The AWS account the operator works in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsAccount {
+    /// 12-digit account id.
+    pub account_id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
+}
+
+/// The settings as given (flags or their environment variables), before parsing.
+#[derive(Clone, Debug)]
+pub struct EnvFlags<'a> {
+    /// `--cluster-name`.
+    pub cluster: &'a str,
+    /// `--oidc-provider`.
+    pub oidc_provider: &'a str,
+    /// `--endpoint-image`.
+    pub endpoint_image: &'a str,
+    /// `--extra-liveness-regions`.
+    pub extra_regions: &'a [String],
+}
+
+/// One setting that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagProblem {
+    /// The flag, e.g. `--oidc-provider`.
+    pub flag: &'static str,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for FlagProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.flag, self.message)
+    }
+}
+
+/// Settings that parsed, waiting for the account (known only once STS answered).
+#[derive(Clone, Debug)]
+pub struct ParsedFlags(OperatorEnv);
+
+impl EnvFlags<'_> {
+    /// Every problem of the settings at once, or the parsed settings.
+    pub fn parse(&self) -> Result<ParsedFlags, Vec<FlagProblem>> {
+        let mut problems = Vec::new();
+        let mut problem = |flag, message: String| problems.push(FlagProblem { flag, message });
+        if let Err(why) = rules::cluster_name(self.cluster) {
+            problem("--cluster-name", why);
+        }
+        let oidc = OidcProvider::parse(self.oidc_provider)
+            .map_err(|e| problem("--oidc-provider", e.to_string()))
+            .ok();
+        let image = self.endpoint_image.trim();
+        if image.is_empty() || image.contains(char::is_whitespace) {
+            problem(
+                "--endpoint-image",
+                format!(
+                    "'{image}' is not an image reference: use e.g. registry.example.com/liveness-operator:0.1.0"
+                ),
+            );
+        }
+        for region in self.extra_regions {
+            if let Err(why) = rules::region(region) {
+                problem("--extra-liveness-regions", why);
+            }
+        }
+        match oidc {
+            Some(oidc_provider) if problems.is_empty() => Ok(ParsedFlags(OperatorEnv {
+                cluster: self.cluster.to_string(),
+                oidc_provider,
+                endpoint_image: image.to_string(),
+                extra_regions: self.extra_regions.to_vec(),
+                account: AwsAccount {
+                    account_id: String::new(),
+                    partition: String::new(),
+                },
+            })),
+            _ => Err(problems),
+        }
+    }
+}
+
+impl ParsedFlags {
+    /// The environment, once the account is known.
+    pub fn with_account(self, account: AwsAccount) -> OperatorEnv {
+        OperatorEnv { account, ..self.0 }
+    }
+}
+
+impl AwsAccount {
+    /// An account given by flags (`plan --account-id --partition`), checked.
+    pub fn parse(account_id: &str, partition: &str) -> Result<Self, Vec<FlagProblem>> {
+        let mut problems = Vec::new();
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(FlagProblem {
+                flag: "--account-id",
+                message: format!("'{account_id}' is not an AWS account id: use its 12 digits"),
+            });
+        }
+        let partition_ok = partition
+            .strip_prefix("aws")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+            && partition
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-');
+        if !partition_ok {
+            problems.push(FlagProblem {
+                flag: "--partition",
+                message: format!(
+                    "'{partition}' is not an AWS partition: use aws, aws-cn or aws-us-gov"
+                ),
+            });
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                account_id: account_id.into(),
+                partition: partition.into(),
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags<'a>(oidc: &'a str, cluster: &'a str, extra: &'a [String]) -> EnvFlags<'a> {
+        EnvFlags {
+            cluster,
+            oidc_provider: oidc,
+            endpoint_image: "liveness-operator:0.1.0",
+            extra_regions: extra,
+        }
+    }
+
+    #[test]
+    fn a_malformed_oidc_provider_is_refused_by_its_flag() {
+        let problems = flags("https://not a provider/", "default", &[])
+            .parse()
+            .unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].flag, "--oidc-provider");
+        assert!(problems[0].message.contains("not an IAM OIDC provider"));
+    }
+
+    #[test]
+    fn every_bad_setting_is_reported_at_once() {
+        let extra = vec!["Mars".to_string()];
+        let problems = flags("", "Prod_1", &extra).parse().unwrap_err();
+        let named: Vec<_> = problems.iter().map(|p| p.flag).collect();
+        assert_eq!(
+            named,
+            [
+                "--cluster-name",
+                "--oidc-provider",
+                "--extra-liveness-regions"
+            ]
+        );
+    }
+
+    #[test]
+    fn good_settings_parse_and_take_the_account() {
+        let env = flags(
+            "https://oidc.eks.us-east-1.amazonaws.com/id/X/",
+            "prod",
+            &[],
+        )
+        .parse()
+        .unwrap()
+        .with_account(AwsAccount::parse("111122223333", "aws-cn").unwrap());
+        assert_eq!(
+            env.oidc_provider.host_path(),
+            "oidc.eks.us-east-1.amazonaws.com/id/X"
+        );
+        assert_eq!(env.account.partition, "aws-cn");
+        assert!(AwsAccount::parse("1234", "azure").unwrap_err().len() == 2);
+    }
+}
