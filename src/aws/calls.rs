@@ -3,20 +3,26 @@
 //! An SDK interceptor on each client sees every operation. The counter is keyed by the
 //! IAM action name (`iam:CreateRole`, `cognito-identity:SetIdentityPoolRoles`), so the
 //! same keys serve metrics, write-count assertions and the check that the operator's own
-//! policy allows exactly what is called. Failure injection lives at the same point:
-//! "fail call N" either before it is sent (AWS never sees it) or after AWS answered (the
-//! change happened but the caller sees an error, as when the operator crashes).
+//! policy allows exactly what is called. Counting is always compiled in (it feeds
+//! `/metrics`).
+//!
+//! Failure injection lives at the same point and only with the `test-util` feature (on
+//! for the crate's own tests, off in a release build): "fail call N" either before it is
+//! sent (AWS never sees it) or after AWS answered (the change happened but the caller sees
+//! an error, as when the operator crashes).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef;
+#[cfg(feature = "test-util")]
 use aws_sdk_iam::config::interceptors::{
-    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-    FinalizerInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+#[cfg(feature = "test-util")]
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 /// Whether an operation changes AWS.
@@ -42,6 +48,7 @@ pub fn kind_of(operation: &str) -> CallKind {
 }
 
 /// When an injected failure happens.
+#[cfg(feature = "test-util")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailWhen {
     /// Before the request is sent: AWS never sees the call.
@@ -107,7 +114,8 @@ impl CallSnapshot {
     }
 }
 
-/// Shared call counter and failure plan; cheap to clone, one per operator process.
+/// Shared call counter (and, with `test-util`, failure plan); cheap to clone, one per
+/// operator process.
 #[derive(Clone, Debug, Default)]
 pub struct Calls {
     state: Arc<Mutex<State>>,
@@ -117,6 +125,7 @@ pub struct Calls {
 struct State {
     counts: BTreeMap<String, u64>,
     sequence: u64,
+    #[cfg(feature = "test-util")]
     faults: Vec<(u64, FailWhen)>,
 }
 
@@ -140,11 +149,13 @@ impl Calls {
 
     /// Makes the call with sequence number `n` (1-based, across every client sharing this
     /// counter) fail with a transient error at `when`.
+    #[cfg(feature = "test-util")]
     pub fn fail_call(&self, n: u64, when: FailWhen) {
         self.lock().faults.push((n, when));
     }
 
     /// Makes the next call fail.
+    #[cfg(feature = "test-util")]
     pub fn fail_next(&self, when: FailWhen) {
         let mut state = self.lock();
         let next = state.sequence + 1;
@@ -152,6 +163,7 @@ impl Calls {
     }
 
     /// Removes pending injected failures.
+    #[cfg(feature = "test-util")]
     pub fn clear_faults(&self) {
         self.lock().faults.clear();
     }
@@ -177,6 +189,7 @@ impl Calls {
         state.sequence
     }
 
+    #[cfg(feature = "test-util")]
     fn take_fault(&self, sequence: u64, when: FailWhen) -> bool {
         let mut state = self.lock();
         let before = state.faults.len();
@@ -185,22 +198,26 @@ impl Calls {
     }
 }
 
-/// Counts calls of one client and injects planned failures.
+/// Counts calls of one client (and, with `test-util`, injects planned failures).
 #[derive(Debug)]
 pub struct CallInterceptor {
     calls: Calls,
     service: &'static str,
 }
 
+/// The sequence number of the call in flight, for the injection hooks.
+#[cfg(feature = "test-util")]
 #[derive(Debug, Clone, Copy)]
 struct Sequence(u64);
 
+#[cfg(feature = "test-util")]
 impl Storable for Sequence {
     type Storer = StoreReplace<Self>;
 }
 
 /// The error an injected failure produces. It surfaces as an SDK dispatch or response
 /// error, which the layer classifies as transient, and the SDK does not retry it.
+#[cfg(feature = "test-util")]
 #[derive(Debug, thiserror::Error)]
 #[error("injected failure of AWS call #{0} ({1:?})")]
 pub struct InjectedFailure(pub u64, pub FailWhen);
@@ -222,10 +239,14 @@ impl Intercept for CallInterceptor {
             .map(|m| m.name().to_string())
             .unwrap_or_else(|| "Unknown".into());
         let sequence = self.calls.start(format!("{}:{operation}", self.service));
+        #[cfg(feature = "test-util")]
         cfg.interceptor_state().store_put(Sequence(sequence));
+        #[cfg(not(feature = "test-util"))]
+        let _ = sequence;
         Ok(())
     }
 
+    #[cfg(feature = "test-util")]
     fn read_before_transmit(
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
@@ -235,6 +256,7 @@ impl Intercept for CallInterceptor {
         self.inject(cfg, FailWhen::BeforeSend)
     }
 
+    #[cfg(feature = "test-util")]
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -250,6 +272,7 @@ impl Intercept for CallInterceptor {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl CallInterceptor {
     fn inject(&self, cfg: &ConfigBag, when: FailWhen) -> Result<(), BoxError> {
         match cfg.load::<Sequence>() {
@@ -301,6 +324,7 @@ mod tests {
         assert_eq!(calls.sequence(), 3);
     }
 
+    #[cfg(feature = "test-util")]
     #[test]
     fn a_planned_fault_fires_once_at_its_call_and_moment() {
         let calls = Calls::new();

@@ -1,5 +1,6 @@
-//! Cognito identity pool operations, one SDK call each (plus paging), with errors named
-//! by IAM action and pool ARN. Decisions live in [`super::sync`] and [`super::cleanup`].
+//! Cognito identity pool operations, one SDK operation each (the list through the SDK's
+//! paginator, all pages), with errors named by IAM action and pool ARN. Decisions live in
+//! [`super::sync`] and [`super::cleanup`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,34 +144,27 @@ impl Cognito {
 
     /// Ids of every pool in the region named `name` (all pages).
     pub async fn pools_named(&self, name: &str) -> Result<Vec<PoolId>, AwsError> {
-        let mut ids = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .client
-                .list_identity_pools()
-                .max_results(60)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(sdk("cognito-identity:ListIdentityPools", "*"))?;
-            for pool in out.identity_pools() {
-                if pool.identity_pool_name() == Some(name)
-                    && let Some(id) = pool.identity_pool_id()
-                {
-                    ids.push(
-                        PoolId::parse(id).map_err(|_| {
-                            invalid_id("cognito-identity:ListIdentityPools", "*", id)
-                        })?,
-                    );
-                }
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                ids.sort();
-                return Ok(ids);
-            }
-        }
+        let pools = self
+            .client
+            .list_identity_pools()
+            .max_results(60)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk("cognito-identity:ListIdentityPools", "*"))?;
+        let mut ids = pools
+            .iter()
+            .filter(|pool| pool.identity_pool_name() == Some(name))
+            .filter_map(|pool| pool.identity_pool_id())
+            .map(|id| {
+                PoolId::parse(id)
+                    .map_err(|_| invalid_id("cognito-identity:ListIdentityPools", "*", id))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort();
+        Ok(ids)
     }
 
     /// Creates a pool carrying `tags` from its first moment.

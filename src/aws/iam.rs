@@ -1,4 +1,5 @@
-//! IAM role operations, one SDK call each, with errors named by IAM action and role ARN.
+//! IAM role operations, one SDK operation each (lists through the SDK's paginators, all
+//! pages), with errors named by IAM action and role ARN.
 //! Decisions (what to change) live in [`super::sync`]; this file only talks to IAM.
 
 use std::collections::BTreeMap;
@@ -142,23 +143,15 @@ impl Iam {
 
     /// Names of the role's inline policies (all pages).
     pub async fn list_inline(&self, name: &str, arn: &str) -> Result<Vec<String>, AwsError> {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let out = self
-                .client
-                .list_role_policies()
-                .role_name(name)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(sdk("iam:ListRolePolicies", arn))?;
-            names.extend(out.policy_names().iter().cloned());
-            marker = out.marker().map(str::to_string);
-            if !out.is_truncated() || marker.is_none() {
-                return Ok(names);
-            }
-        }
+        self.client
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk("iam:ListRolePolicies", arn))
     }
 
     /// The inline policy document as returned (URL-encoded JSON), `None` if absent.
@@ -213,27 +206,20 @@ impl Iam {
 
     /// ARNs of managed policies attached to the role (all pages).
     pub async fn list_attached(&self, name: &str, arn: &str) -> Result<Vec<String>, AwsError> {
-        let mut arns = Vec::new();
-        let mut marker = None;
-        loop {
-            let out = self
-                .client
-                .list_attached_role_policies()
-                .role_name(name)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(sdk("iam:ListAttachedRolePolicies", arn))?;
-            arns.extend(
-                out.attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_string)),
-            );
-            marker = out.marker().map(str::to_string);
-            if !out.is_truncated() || marker.is_none() {
-                return Ok(arns);
-            }
-        }
+        let attached = self
+            .client
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk("iam:ListAttachedRolePolicies", arn))?;
+        Ok(attached
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect())
     }
 
     /// Detaches a managed policy; already detached counts as done.

@@ -3,14 +3,20 @@
 //! against the emulator.
 //!
 //! - [`error`]: the layer's one error type and its Transient / NeedsChange category.
-//! - [`calls`]: every call counted by operation; failure injection for tests.
-//! - `cognito`, `iam`: one SDK call per function; `sync`, `cleanup`: the decisions.
+//! - [`calls`]: every call counted by operation; failure injection for tests (feature
+//!   `test-util`).
+//! - [`identity`]: account and partition of the operator's credentials, from STS.
+//! - `cognito`, `iam`: one SDK operation per function (list operations through the SDK's
+//!   paginators); `sync`, `cleanup`: the decisions.
 
 pub mod calls;
 mod cleanup;
 mod cognito;
 pub mod error;
 mod iam;
+pub mod identity;
+#[cfg(test)]
+mod paging_tests;
 mod sync;
 
 use std::collections::HashMap;
@@ -25,18 +31,22 @@ use aws_config::timeout::TimeoutConfig;
 use crate::names::RoleKind;
 use crate::plan::aws::DesiredAws;
 
-pub use calls::{CallSnapshot, Calls, FailWhen};
+#[cfg(feature = "test-util")]
+pub use calls::FailWhen;
+pub use calls::{CallSnapshot, Calls};
 pub use error::{AwsError, Category};
+pub use identity::CallerIdentity;
 
 /// What the operator does in AWS for one LivenessApp. Implementations must be idempotent
 /// and safe to re-run after a crash at any point.
 ///
-/// `desired` comes from [`crate::plan::aws::desired_aws`] with the account id that
-/// [`LivenessAws::account_id`] returns (pool ARNs for tagging are built from it).
+/// `desired` comes from [`crate::plan::aws::desired_aws`] with the account id and
+/// partition that [`LivenessAws::caller_identity`] returns (role and pool ARNs are built
+/// from them).
 #[async_trait]
 pub trait LivenessAws: Send + Sync {
-    /// The account the operator's credentials belong to (input of the plan).
-    async fn account_id(&self) -> Result<String, AwsError>;
+    /// Account, partition and ARN of the operator's credentials (input of the plan).
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError>;
 
     /// Makes AWS match `desired`: finds (by owner tag) or creates the pool, or adopts it;
     /// creates roles and puts back any drift; links the roles; removes a guest role that
@@ -239,20 +249,8 @@ impl SdkAws {
 
 #[async_trait]
 impl LivenessAws for SdkAws {
-    async fn account_id(&self) -> Result<String, AwsError> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", "*", e))?;
-        out.account().map(str::to_string).ok_or_else(|| {
-            AwsError::needs_change(
-                "sts:GetCallerIdentity",
-                "*",
-                "no account in the answer".into(),
-            )
-        })
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
+        identity::caller_identity(&self.sts).await
     }
 
     async fn ensure(

@@ -65,7 +65,7 @@ impl Context {
     pub async fn aws_env(&self) -> Result<AwsEnv, Error> {
         let account_id = self
             .account_id
-            .get_or_try_init(|| self.aws.account_id())
+            .get_or_try_init(|| async { self.aws.caller_identity().await.map(|id| id.account_id) })
             .await?
             .clone();
         Ok(AwsEnv {

@@ -51,7 +51,11 @@ impl Rig {
                 .region(aws_config::Region::new(REGION))
                 .build(),
         );
-        let account = aws.account_id().await.expect("sts:GetCallerIdentity");
+        let account = aws
+            .caller_identity()
+            .await
+            .expect("sts:GetCallerIdentity")
+            .account_id;
         // Register the cluster's OIDC provider once, as EKS would have.
         let created = iam
             .create_open_id_connect_provider()
