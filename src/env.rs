@@ -5,7 +5,7 @@
 //! The AWS account and partition are not settings: they come from STS
 //! (`GetCallerIdentity`) when the operator starts, or from `plan`'s flags offline.
 
-use crate::plan::trust::OidcProvider;
+use crate::ids::OidcProvider;
 use crate::rules;
 
 /// Everything about the operator that a LivenessApp's plan depends on.

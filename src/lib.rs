@@ -24,6 +24,7 @@ pub mod controller;
 pub mod crd;
 pub mod emulator;
 pub mod env;
+pub mod ids;
 pub mod logging;
 pub mod names;
 pub mod plan;

@@ -15,8 +15,8 @@ use kube::Resource;
 
 use crate::crd::{DeletionPolicy, IdentityPoolSpec, LivenessApp, OutputSpec};
 use crate::env::OperatorEnv;
+use crate::ids::PoolId;
 use crate::names::AppIdentity;
-use crate::plan::trust::PoolId;
 use crate::{regions, rules};
 
 /// One thing wrong with a LivenessApp.

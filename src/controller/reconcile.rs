@@ -15,10 +15,10 @@ use kube::{Api, ResourceExt};
 
 use super::context::Context;
 use super::error::Error;
+use super::report::Provisioning;
 use super::status::{Observation, aws_ready_observations, endpoint_observation};
 use super::step::Step;
 use super::{apply, cleanup, events, report};
-use crate::aws::Provisioned;
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
@@ -61,10 +61,10 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
     let mut provisioned = None;
     let result = match pipeline(app, ctx, &mut provisioned).await {
         Ok(endpoint) => {
-            let provisioned = provisioned.as_ref().expect("the AWS step ran");
-            let mut observations = aws_ready_observations(provisioned);
+            let done = provisioned.as_ref().expect("the AWS step ran");
+            let mut observations = aws_ready_observations(&done.aws);
             observations.push(endpoint);
-            report::status(app, ctx, observations, Some(provisioned)).await
+            report::status(app, ctx, observations, Some(done)).await
         }
         Err(error) => Err(error),
     };
@@ -84,7 +84,7 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
 async fn pipeline(
     app: &LivenessApp,
     ctx: &Context,
-    provisioned: &mut Option<Provisioned>,
+    provisioned: &mut Option<Provisioning>,
 ) -> Result<Observation, Error> {
     // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
     let app_ok = validate(app, &ctx.env).map_err(Error::InvalidSpec)?;
@@ -103,7 +103,12 @@ async fn pipeline(
     for change in &done.changes {
         events::change(&ctx.recorder, app, change).await;
     }
-    let done = provisioned.insert(done);
+    let done = &provisioned
+        .insert(Provisioning {
+            identity: app_ok.identity.clone(),
+            aws: done,
+        })
+        .aws;
     // 4. apply Kubernetes.
     let objects = desired_kube(
         &app_ok,

@@ -16,13 +16,22 @@ use crate::aws::Provisioned;
 use crate::crd::{FIELD_MANAGER, LivenessApp, LivenessAppStatus};
 use crate::names::AppIdentity;
 
+/// What the AWS step made, for the app identity the status names derive from.
+#[derive(Clone, Debug)]
+pub struct Provisioning {
+    /// The validated app's identity.
+    pub identity: AppIdentity,
+    /// The AWS objects.
+    pub aws: Provisioned,
+}
+
 /// Reports `error`: its step's condition (unless the status itself failed), a Warning
 /// event with the reason and the fix, and a warn log line in the reconcile's span.
 pub async fn failure(
     app: &LivenessApp,
     ctx: &Context,
     error: &Error,
-    provisioned: Option<&Provisioned>,
+    provisioned: Option<&Provisioning>,
 ) {
     tracing::warn!(
         step = error.step().as_str(),
@@ -32,7 +41,7 @@ pub async fn failure(
         "reconcile failed"
     );
     if error.step() != Step::Status {
-        let observations = failure_observations(error, provisioned);
+        let observations = failure_observations(error, provisioned.map(|p| &p.aws));
         if let Err(status_error) = status(app, ctx, observations, provisioned).await {
             tracing::warn!(error = %status_error, "could not write the status");
         }
@@ -49,15 +58,11 @@ pub async fn status(
     app: &LivenessApp,
     ctx: &Context,
     observations: Vec<Observation>,
-    provisioned: Option<&Provisioned>,
+    done: Option<&Provisioning>,
 ) -> Result<(), Error> {
     let generation = app.metadata.generation.unwrap_or_default();
     let previous = app.status.clone().unwrap_or_default();
-    let identity = AppIdentity {
-        cluster: ctx.env.cluster.clone(),
-        namespace: app.namespace().unwrap_or_default(),
-        name: app.name_any(),
-    };
+    let provisioned = done.map(|d| &d.aws);
     let status = LivenessAppStatus {
         observed_generation: Some(generation),
         conditions: conditions(
@@ -82,11 +87,11 @@ pub async fn status(
         backend_role_arn: provisioned
             .map(|p| p.backend_role_arn.clone())
             .or(previous.backend_role_arn),
-        endpoint_url: provisioned
-            .map(|_| identity.endpoint_url())
+        endpoint_url: done
+            .map(|d| d.identity.endpoint_url())
             .or(previous.endpoint_url),
-        frontend_config_map: provisioned
-            .map(|_| identity.config_map_name())
+        frontend_config_map: done
+            .map(|d| d.identity.config_map_name())
             .or(previous.frontend_config_map),
     };
     let patch = json!({
@@ -94,9 +99,10 @@ pub async fn status(
         "kind": "LivenessApp",
         "status": status,
     });
-    let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &identity.namespace);
+    let api: Api<LivenessApp> =
+        Api::namespaced(ctx.client.clone(), &app.namespace().unwrap_or_default());
     api.patch_status(
-        &identity.name,
+        &app.name_any(),
         &PatchParams::apply(FIELD_MANAGER).force(),
         &Patch::Apply(&patch),
     )
