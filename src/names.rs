@@ -8,9 +8,15 @@
 
 use sha2::{Digest, Sha256};
 
-/// IAM path under which every role of this operator lives (lets the operator's own
-/// policy be scoped to `arn:aws:iam::<account>:role/liveness-operator/*`).
-pub const IAM_ROLE_PATH: &str = "/liveness-operator/";
+/// Root of the IAM paths of this operator; each cluster has its own path below it.
+pub const IAM_PATH_ROOT: &str = "/liveness-operator/";
+
+/// IAM path of the roles (and the boundary policy) of `cluster`:
+/// `/liveness-operator/<cluster>/`. The operator's own policy is scoped to it, so one
+/// cluster's operator cannot touch another cluster's roles in a shared account.
+pub fn iam_path(cluster: &str) -> String {
+    format!("{IAM_PATH_ROOT}{cluster}/")
+}
 /// Longest IAM role name AWS accepts.
 pub const IAM_ROLE_NAME_MAX: usize = 64;
 /// Longest Cognito identity pool name AWS accepts.
@@ -66,6 +72,11 @@ impl AppIdentity {
             "{}/{}/{}",
             self.cluster, self.namespace, self.name
         ))
+    }
+
+    /// IAM path of this app's roles (its cluster's path).
+    pub fn iam_path(&self) -> String {
+        iam_path(&self.cluster)
     }
 
     /// IAM role name: `lv-<readable>-<hash>-<kind>`, at most 64 characters.

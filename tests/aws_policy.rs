@@ -184,7 +184,9 @@ async fn the_backend_may_write_images_under_its_prefix_and_use_only_its_key() {
 fn resource_of(operation: &str, rig: &Rig) -> String {
     let account = &rig.account;
     match operation.split_once(':').unwrap() {
-        ("iam", _) => format!("arn:aws:iam::{account}:role/liveness-operator/lv-some-app"),
+        ("iam", _) => {
+            format!("arn:aws:iam::{account}:role/liveness-operator/testground/lv-some-app")
+        }
         ("cognito-identity", "CreateIdentityPool" | "ListIdentityPools") => "*".into(),
         ("cognito-identity", _) => format!(
             "arn:aws:cognito-identity:us-east-1:{account}:identitypool/us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
@@ -244,7 +246,7 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
         .unwrap();
 
     let called: BTreeSet<String> = rig.calls.snapshot().by_operation.into_keys().collect();
-    let policy = operator_policy("aws", &rig.account).to_json();
+    let policy = operator_policy("aws", &rig.account, "testground").to_json();
     for operation in &called {
         let resource = resource_of(operation, &rig);
         assert!(
@@ -272,7 +274,7 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
         );
     }
     let ours = format!(
-        "arn:aws:iam::{account}:role/liveness-operator/{}",
+        "arn:aws:iam::{account}:role/liveness-operator/testground/{}",
         desired.app.role_name(RoleKind::Client)
     );
     // Without iam:PassedToService = cognito-identity.amazonaws.com in the request

@@ -56,7 +56,7 @@ fn every_example_plans_to_aws_objects_and_four_kubernetes_objects() {
         for role in roles {
             let arn = role["arn"].as_str().unwrap();
             assert!(
-                arn.starts_with("arn:aws:iam::111122223333:role/liveness-operator/lv-"),
+                arn.starts_with("arn:aws:iam::111122223333:role/liveness-operator/default/lv-"),
                 "{arn}"
             );
             let trust: serde_json::Value =
@@ -97,6 +97,6 @@ fn operator_policy_is_json_for_the_given_account() {
     assert!(out.status.success());
     let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = policy.to_string();
-    assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/*"));
+    assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/default/*"));
     assert!(text.contains("iam:PassedToService"));
 }

@@ -93,7 +93,7 @@ impl Iam {
             .client
             .create_role()
             .role_name(&plan.name)
-            .path(plan.path)
+            .path(&plan.path)
             .assume_role_policy_document(trust.document().to_json())
             .description(format!(
                 "liveness-operator: {} role of a LivenessApp",

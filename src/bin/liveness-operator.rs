@@ -75,6 +75,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<String> {
         return Ok(render::render_operator_policy(
             &args.partition,
             &args.account_id,
+            &args.cluster,
         ));
     }
     let file = args.file.expect("clap requires --file");

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::crd::{DeletionPolicy, OutputSpec};
 use crate::env::OperatorEnv;
-use crate::names::{AppIdentity, IAM_ROLE_PATH, RoleKind};
+use crate::names::{AppIdentity, RoleKind};
 use crate::validate::ValidatedApp;
 pub use crate::validate::{CognitoProvider, PoolMode};
 
@@ -76,8 +76,8 @@ pub struct RolePlan {
     pub kind: RoleKind,
     /// Role name (from [`AppIdentity::role_name`]).
     pub name: String,
-    /// IAM path, [`IAM_ROLE_PATH`].
-    pub path: &'static str,
+    /// IAM path, [`crate::names::iam_path`] of the cluster.
+    pub path: String,
     /// ARN the role will have.
     pub arn: String,
     /// Who may assume it.
@@ -128,7 +128,12 @@ impl DesiredAws {
 
     /// ARN of the role `name` under the operator's path in this account.
     pub fn role_arn(&self, name: &str) -> String {
-        role_arn(&self.partition, &self.account_id, name)
+        role_arn(
+            &self.partition,
+            &self.account_id,
+            &self.app.iam_path(),
+            name,
+        )
     }
 
     /// `arn:<partition>:cognito-identity:<region>:<account>:identitypool/<id>`.
@@ -152,10 +157,11 @@ pub fn desired_aws(app: &ValidatedApp, env: &OperatorEnv) -> DesiredAws {
     let role = |kind, trust, policy| RolePlan {
         kind,
         name: identity.role_name(kind),
-        path: IAM_ROLE_PATH,
+        path: identity.iam_path(),
         arn: role_arn(
             &account.partition,
             &account.account_id,
+            &identity.iam_path(),
             &identity.role_name(kind),
         ),
         trust,
@@ -209,8 +215,8 @@ pub fn desired_aws(app: &ValidatedApp, env: &OperatorEnv) -> DesiredAws {
     }
 }
 
-fn role_arn(partition: &str, account_id: &str, name: &str) -> String {
-    format!("arn:{partition}:iam::{account_id}:role{IAM_ROLE_PATH}{name}")
+fn role_arn(partition: &str, account_id: &str, path: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:role{path}{name}")
 }
 
 /// Browser roles may only stream a liveness check. StartFaceLivenessSession has no

@@ -185,11 +185,11 @@ fn names_paths_and_tags_come_from_the_app_identity() {
     assert!(desired.pool.allow_unauthenticated);
     for role in desired.roles() {
         assert_eq!(role.name, identity.role_name(role.kind));
-        assert_eq!(role.path, "/liveness-operator/");
+        assert_eq!(role.path, "/liveness-operator/prod/");
         assert_eq!(
             role.arn,
             format!(
-                "arn:aws:iam::123456789012:role/liveness-operator/{}",
+                "arn:aws:iam::123456789012:role/liveness-operator/prod/{}",
                 role.name
             )
         );

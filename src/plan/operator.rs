@@ -5,7 +5,7 @@
 //! that each action here was used). Roles are scoped to the operator's IAM path, and
 //! PassRole to handing those roles to Cognito.
 
-use crate::names::IAM_ROLE_PATH;
+use crate::names::iam_path;
 
 use super::policy::{PolicyDocument, Statement};
 
@@ -39,9 +39,10 @@ pub const ROLE_ACTIONS: &[&str] = &[
     "iam:DetachRolePolicy",
 ];
 
-/// The operator's policy for `account_id` in `partition`.
-pub fn operator_policy(partition: &str, account_id: &str) -> PolicyDocument {
-    let roles = format!("arn:{partition}:iam::{account_id}:role{IAM_ROLE_PATH}*");
+/// The operator's policy for `cluster` in `account_id` of `partition`.
+pub fn operator_policy(partition: &str, account_id: &str, cluster: &str) -> PolicyDocument {
+    let path = iam_path(cluster);
+    let roles = format!("arn:{partition}:iam::{account_id}:role{path}*");
     PolicyDocument::new(vec![
         Statement::allow(
             "IdentityPools",
@@ -83,7 +84,7 @@ mod tests {
 
     #[test]
     fn roles_and_pass_role_are_scoped_to_the_operator_path() {
-        let policy = operator_policy("aws", "123456789012");
+        let policy = operator_policy("aws", "123456789012", "prod");
         let by_sid = |sid: &str| {
             policy
                 .statement
@@ -91,7 +92,7 @@ mod tests {
                 .find(|s| s.sid.as_deref() == Some(sid))
                 .unwrap()
         };
-        let scoped = vec!["arn:aws:iam::123456789012:role/liveness-operator/*".to_string()];
+        let scoped = vec!["arn:aws:iam::123456789012:role/liveness-operator/prod/*".to_string()];
         assert_eq!(by_sid("OperatorRoles").resource, Some(scoped.clone()));
         let pass = by_sid("PassOperatorRolesToCognito");
         assert_eq!(pass.action, ["iam:PassRole"]);

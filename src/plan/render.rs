@@ -130,8 +130,8 @@ pub fn render_plan(yaml: &str, options: &PlanOptions) -> Result<String, RenderEr
 }
 
 /// The operator's own IAM policy as indented JSON.
-pub fn render_operator_policy(partition: &str, account_id: &str) -> String {
-    let mut json = operator_policy(partition, account_id).to_pretty_json();
+pub fn render_operator_policy(partition: &str, account_id: &str, cluster: &str) -> String {
+    let mut json = operator_policy(partition, account_id, cluster).to_pretty_json();
     json.push('\n');
     json
 }
@@ -170,7 +170,7 @@ struct PoolView {
 struct RoleView {
     kind: &'static str,
     name: String,
-    path: &'static str,
+    path: String,
     arn: String,
     tags: BTreeMap<String, String>,
     trust_policy: String,
@@ -186,7 +186,7 @@ fn aws_view(desired: &DesiredAws, pool_id: &PoolId) -> AwsView {
     let role = |role: &RolePlan| RoleView {
         kind: role.kind.as_str(),
         name: role.name.clone(),
-        path: role.path,
+        path: role.path.clone(),
         arn: role.arn.clone(),
         tags: desired.tags.clone(),
         trust_policy: role.trust_policy(pool_id).document().to_pretty_json(),
@@ -277,9 +277,9 @@ mod tests {
             docs[1]["metadata"]["ownerReferences"][0]["uid"].as_str(),
             Some("<uid>")
         );
-        assert!(
-            text.contains("arn:aws:iam::123456789012:role/liveness-operator/lv-web-onboarding-")
-        );
+        assert!(text.contains(
+            "arn:aws:iam::123456789012:role/liveness-operator/default/lv-web-onboarding-"
+        ));
         assert!(text.contains("oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"));
     }
 
@@ -292,9 +292,9 @@ mod tests {
 
     #[test]
     fn operator_policy_is_valid_json_for_the_given_account() {
-        let text = render_operator_policy("aws", "111122223333");
+        let text = render_operator_policy("aws", "111122223333", "default");
         let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");
-        assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/*"));
+        assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/default/*"));
     }
 }

@@ -181,7 +181,7 @@ impl Rig {
                 .role(&plan.name)
                 .await
                 .unwrap_or_else(|| panic!("{} missing", plan.name));
-            assert_eq!(role.path(), "/liveness-operator/");
+            assert_eq!(role.path(), "/liveness-operator/testground/");
             let trust = role.assume_role_policy_document().unwrap();
             assert!(
                 plan.trust_policy(&pool).document().same_as_aws(trust),

@@ -12,7 +12,7 @@ mod roles;
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use crate::names::{IAM_ROLE_PATH, RoleKind};
+use crate::names::{IAM_PATH_ROOT, RoleKind};
 use crate::plan::aws::{DesiredAws, PoolMode};
 use crate::plan::trust::PoolId;
 
@@ -109,9 +109,10 @@ pub(crate) async fn run(
     })
 }
 
-/// Whether `role_arn` is the role `name` under the operator's path (any account).
+/// Whether `role_arn` is the role `name` under the operator's paths (any account).
 pub(crate) fn is_role(role_arn: &str, name: &str) -> bool {
-    role_arn.ends_with(&format!(":role{IAM_ROLE_PATH}{name}"))
+    // Role names are unique in an account whatever the path; the path is ours.
+    role_arn.ends_with(&format!("/{name}")) && role_arn.contains(&format!(":role{IAM_PATH_ROOT}"))
 }
 
 struct Run<'a> {
