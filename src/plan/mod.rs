@@ -2,12 +2,14 @@
 //! LivenessApp. The controller applies it; `liveness-operator plan` prints it for review.
 //!
 //! - [`aws`]: identity pool, roles, inline and trust policies, tags.
+//! - [`boundary`]: the permissions boundary that caps every role of a cluster.
 //! - [`kube`]: ServiceAccount, Deployment, Service, ConfigMap of the endpoint.
 //! - [`operator`]: the IAM policy the operator itself needs.
 //! - [`policy`] / [`trust`]: typed policy documents; trust policies that cannot omit `aud`.
 //! - [`render`]: the text `liveness-operator plan` prints.
 
 pub mod aws;
+pub mod boundary;
 pub mod kube;
 pub mod operator;
 pub mod policy;
