@@ -22,8 +22,4 @@ pub mod names;
 pub mod plan;
 pub mod regions;
 pub mod rules;
-/// The tests' Rekognition stub; it lives in [`emulator::rekognition`] now.
-pub mod rekognition_stub {
-    pub use crate::emulator::rekognition::*;
-}
 pub mod validate;
