@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use liveness_operator::rekognition_stub::{Outcome, RekognitionStub};
+use liveness_operator::emulator::{Outcome, RekognitionStub};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

@@ -32,8 +32,4 @@ pub mod regions;
 pub mod rules;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
-/// The tests' Rekognition stub; it lives in [`emulator::rekognition`] now.
-pub mod rekognition_stub {
-    pub use crate::emulator::rekognition::*;
-}
 pub mod validate;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use liveness_operator::rekognition_stub::RekognitionStub;
+use liveness_operator::emulator::RekognitionStub;
 use serde_json::Value;
 
 fn binary() -> Command {

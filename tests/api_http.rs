@@ -6,7 +6,7 @@ mod api_support;
 use std::sync::atomic::Ordering;
 
 use api_support::{error_of, start};
-use liveness_operator::rekognition_stub::{Fault, Outcome};
+use liveness_operator::emulator::{Fault, Outcome};
 use serde_json::{Value, json};
 
 const APP: &str = "https://app.example.com";

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use api_support::{REGION, error_of, sdk_config, start, start_with};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use liveness_operator::rekognition_stub::{Fault, Outcome, RekognitionStub};
+use liveness_operator::emulator::{Fault, Outcome, RekognitionStub};
 use serde_json::{Value, json};
 
 async fn session(api: &api_support::Api, id: &str) -> Value {

@@ -6,7 +6,7 @@ mod emulator_support;
 use aws_sdk_rekognition::types::LivenessSessionStatus;
 use emulator_support::start;
 use liveness_operator::emulator::judge::OutcomeFlag;
-use liveness_operator::emulator::rekognition::{Fault, Outcome};
+use liveness_operator::emulator::{Fault, Outcome};
 
 #[tokio::test]
 async fn sessions_are_created_idempotently_and_start_as_created() {

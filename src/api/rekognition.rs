@@ -16,9 +16,6 @@ use futures::future::BoxFuture;
 
 use super::config::{Config, OutputConfig};
 
-/// How long a Face Liveness session lives after `CreateFaceLivenessSession` (AWS: 3 minutes).
-pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
-
 /// The Rekognition operation a call or error belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {

@@ -20,7 +20,8 @@ use super::config::Config;
 use super::error::ApiError;
 use super::layers::{self, IDEMPOTENCY_KEY};
 use super::metrics::{self, Metrics};
-use super::rekognition::{AwsError, LivenessSessions, Operation, SESSION_LIFETIME};
+use super::rekognition::{AwsError, LivenessSessions, Operation};
+use crate::rules::SESSION_LIFETIME;
 
 /// What every handler shares.
 #[derive(Clone)]

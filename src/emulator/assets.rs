@@ -1,93 +1,96 @@
 //! `GET /assets/...`: the face detector model and the tfjs WASM files the browser component
 //! loads (`faceModelUrl`, `binaryPath`), served from `--assets-dir`.
 //!
+//! tower-http's `ServeDir` does the serving: content types from the extension
+//! (`application/wasm` matters, browsers refuse to compile WASM served otherwise), no path
+//! leaving the directory, 404 for anything missing (directories included: there is no index).
 //! The page runs on another origin (the app's dev server), so every answer allows any
 //! origin. `scripts/emulator-assets.sh` fills the directory from the package registries.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::Uri;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::services::ServeDir;
 
-/// The directory assets are served from.
-#[derive(Debug, Clone)]
-pub struct AssetsDir(pub PathBuf);
+/// The route prefix assets are served under.
+pub const PREFIX: &str = "/assets";
 
-/// The content type for a file name (by extension).
-pub fn content_type(name: &str) -> &'static str {
-    match Path::new(name).extension().and_then(|e| e.to_str()) {
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("js") => "text/javascript",
-        Some("txt") | Some("md") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+/// `GET /assets/<path>` from the files under `dir`, with `Access-Control-Allow-Origin: *`.
+pub fn router(dir: PathBuf) -> Router {
+    let files = serve_dir(dir).not_found_service(missing.into_service());
+    Router::new()
+        .nest_service(PREFIX, files)
+        .layer(CorsLayer::new().allow_origin(Any))
 }
 
-/// `relative` as a path under `root`, refusing anything that could leave it.
-pub fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
-    let relative = Path::new(relative);
-    relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)))
-        .then(|| root.join(relative))
+/// Exactly the file asked for: no index for directories, no `.html` guessed.
+fn serve_dir(dir: PathBuf) -> ServeDir {
+    ServeDir::new(dir)
+        .append_index_html_on_directories(false)
+        .html_as_default_extension(false)
 }
 
-fn cors(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
-}
-
-/// Serves one file under the assets directory.
-pub async fn serve(State(dir): State<AssetsDir>, UrlPath(path): UrlPath<String>) -> Response {
-    let Some(file) = resolve(&dir.0, &path) else {
-        return cors((StatusCode::NOT_FOUND, "not found").into_response());
-    };
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => cors(([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response()),
-        Err(_) => cors(
-            (
-                StatusCode::NOT_FOUND,
-                format!("{path} is not in the assets directory; run scripts/emulator-assets.sh"),
-            )
-                .into_response(),
-        ),
-    }
+/// The 404 body: which file, and how to get the assets.
+async fn missing(uri: Uri) -> String {
+    let path = uri.path().trim_start_matches('/');
+    format!("{path} is not in the assets directory; run scripts/emulator-assets.sh")
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+
     use super::*;
 
-    #[test]
-    fn types_follow_the_extension() {
-        assert_eq!(
-            content_type("wasm/tfjs-backend-wasm-simd.wasm"),
-            "application/wasm"
-        );
-        assert_eq!(
-            content_type("models/facemesh-detection-short.json"),
-            "application/json"
-        );
-        assert_eq!(
-            content_type("models/facemesh-detection-short.bin"),
-            "application/octet-stream"
-        );
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("assets-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("models")).unwrap();
+        std::fs::write(dir.join("models/a.json"), b"{}").unwrap();
+        std::fs::write(dir.join("models/a.bin"), [1u8]).unwrap();
+        std::fs::write(dir.join("x.wasm"), b"\0asm").unwrap();
+        dir
     }
 
-    #[test]
-    fn paths_cannot_leave_the_directory() {
-        let root = Path::new("/srv/assets");
-        assert_eq!(
-            resolve(root, "models/a.json"),
-            Some(root.join("models/a.json"))
-        );
-        assert_eq!(resolve(root, "../secret"), None);
-        assert_eq!(resolve(root, "/etc/passwd"), None);
-        assert_eq!(resolve(root, "models/../../x"), None);
+    async fn get(dir: &std::path::Path, path: &str) -> (StatusCode, Option<String>) {
+        let mut files = serve_dir(dir.to_path_buf());
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = files.try_call(request).await.unwrap();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), content_type)
+    }
+
+    #[tokio::test]
+    async fn types_follow_the_extension() {
+        let dir = scratch();
+        for (path, expected) in [
+            ("/x.wasm", "application/wasm"),
+            ("/models/a.json", "application/json"),
+            ("/models/a.bin", "application/octet-stream"),
+        ] {
+            assert_eq!(
+                get(&dir, path).await,
+                (StatusCode::OK, Some(expected.to_owned())),
+                "{path}"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn paths_cannot_leave_the_directory() {
+        let dir = scratch();
+        let inside = dir.join("models");
+        for path in ["/../x.wasm", "/%2e%2e/x.wasm", "/a/../../x.wasm", "/"] {
+            assert_eq!(get(&inside, path).await.0, StatusCode::NOT_FOUND, "{path}");
+        }
+        assert_eq!(get(&inside, "/a.json").await.0, StatusCode::OK);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::rekognition::{Fault, Outcome};
+use super::outcome::{Fault, Outcome};
 
 /// Confidence reported for a session the judge failed.
 pub const FAILED_CONFIDENCE: f32 = 5.0;

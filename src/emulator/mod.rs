@@ -11,12 +11,30 @@
 //!
 //! Every response carries `X-Liveness-Emulator: true` so nobody mistakes it for AWS. The
 //! verdict is decided by a [`judge::Policy`]: from what the client reported, or fixed.
+//!
+//! Modules depend on each other in one direction only (no cycles): [`outcome`] ← [`judge`]
+//! ← [`store`] (with its test scripting) ← [`rekognition`], [`stream`] ← the [`router`]
+//! here; [`assets`] and [`tls`] stand alone. The tests' plain-HTTP stub server
+//! (`stub::RekognitionStub`) and the store's scripting methods exist with the `test-util`
+//! feature only, so release binaries carry none of them.
 
 pub mod assets;
 pub mod judge;
+pub mod outcome;
 pub mod rekognition;
+mod scripting;
+pub mod store;
 pub mod stream;
+#[cfg(feature = "test-util")]
+pub mod stub;
 pub mod tls;
+
+pub use outcome::{Fault, Outcome};
+#[cfg(feature = "test-util")]
+pub use scripting::CreateCall;
+pub use store::{StreamRefusal, StubHandle};
+#[cfg(feature = "test-util")]
+pub use stub::RekognitionStub;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,7 +47,6 @@ use axum::routing::get;
 use axum_server::tls_rustls::RustlsConfig;
 
 use judge::Policy;
-use rekognition::{Outcome, StubHandle};
 
 /// The header on every emulator response.
 pub const EMULATOR_HEADER: &str = "x-liveness-emulator";
@@ -64,12 +81,9 @@ pub fn router(store: StubHandle, assets_dir: PathBuf) -> Router {
             get(stream::start_session),
         )
         .with_state(store.clone());
-    let files = Router::new()
-        .route("/assets/{*path}", get(assets::serve))
-        .with_state(assets::AssetsDir(assets_dir));
     rekognition::json11_router(store)
         .merge(streaming)
-        .merge(files)
+        .merge(assets::router(assets_dir))
         .layer(axum::middleware::map_response(mark_as_emulator))
 }
 
@@ -83,6 +97,7 @@ async fn mark_as_emulator(mut response: Response) -> Response {
 /// A running emulator; stops when dropped.
 pub struct Emulator {
     addr: SocketAddr,
+    #[cfg(feature = "test-util")]
     store: StubHandle,
     cert_pem: String,
     server: axum_server::Handle<SocketAddr>,
@@ -119,6 +134,7 @@ impl Emulator {
         });
         Ok(Self {
             addr,
+            #[cfg(feature = "test-util")]
             store,
             cert_pem: pair.cert,
             server,
@@ -144,7 +160,8 @@ impl Emulator {
         &self.cert_pem
     }
 
-    /// The session store, to script outcomes per session.
+    /// The session store, to script outcomes per session (tests only).
+    #[cfg(feature = "test-util")]
     pub fn handle(&self) -> StubHandle {
         self.store.clone()
     }

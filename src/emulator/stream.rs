@@ -19,10 +19,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::judge::{ChallengeKind, ClientReport};
-use super::rekognition::StubHandle;
+use super::store::StubHandle;
+use crate::rules::SESSION_LIFETIME;
 
-/// Longest a stream may stay open (the real service's session is 3 minutes).
-const STREAM_LIMIT: Duration = Duration::from_secs(180);
+/// Longest a stream may stay open: no longer than its session lives.
+const STREAM_LIMIT: Duration = SESSION_LIFETIME;
 
 /// An event-stream frame the emulator could not read.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@ use aws_sdk_rekognition::config::{Credentials, SharedCredentialsProvider};
 use clap::Parser;
 use liveness_operator::api::rekognition::{AwsRekognition, CreateSettings};
 use liveness_operator::api::{self, AppState, Args, Config};
-use liveness_operator::rekognition_stub::{RekognitionStub, StubHandle};
+use liveness_operator::emulator::{RekognitionStub, StubHandle};
 use tokio::sync::oneshot;
 
 pub const REGION: &str = "us-east-1";
