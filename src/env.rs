@@ -19,8 +19,31 @@ pub struct OperatorEnv {
     pub endpoint_image: String,
     /// Face Liveness regions accepted beyond [`crate::regions`]' list.
     pub extra_regions: Vec<String>,
+    /// Pools LivenessApps may adopt without the pool's own adoptable-by tag
+    /// (`--adoptable-pools`).
+    pub adoptable_pools: Vec<AdoptablePool>,
     /// The account and partition the operator's credentials belong to.
     pub account: AwsAccount,
+}
+
+/// One `--adoptable-pools` entry: a pool id, for apps of one namespace or (without a
+/// namespace) of any namespace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdoptablePool {
+    /// The namespace allowed, `None` for every namespace.
+    pub namespace: Option<String>,
+    /// The pool.
+    pub pool_id: String,
+}
+
+impl OperatorEnv {
+    /// Whether `--adoptable-pools` lets apps of `namespace` adopt `pool`.
+    pub fn allows_adoption(&self, namespace: &str, pool: &crate::ids::PoolId) -> bool {
+        self.adoptable_pools.iter().any(|entry| {
+            entry.pool_id == pool.as_str()
+                && entry.namespace.as_deref().is_none_or(|ns| ns == namespace)
+        })
+    }
 }
 
 /// The AWS account the operator works in.
@@ -43,6 +66,8 @@ pub struct EnvFlags<'a> {
     pub endpoint_image: &'a str,
     /// `--extra-liveness-regions`.
     pub extra_regions: &'a [String],
+    /// `--adoptable-pools`: `[<namespace>/]<pool-id>` entries.
+    pub adoptable_pools: &'a [String],
 }
 
 /// One setting that cannot be used.
@@ -89,12 +114,30 @@ impl EnvFlags<'_> {
                 problem("--extra-liveness-regions", why);
             }
         }
+        let mut adoptable_pools = Vec::new();
+        for entry in self.adoptable_pools {
+            let (namespace, pool_id) = match entry.split_once('/') {
+                Some((ns, id)) => (Some(ns.to_string()), id),
+                None => (None, entry.as_str()),
+            };
+            match rules::identity_pool_id(pool_id) {
+                Ok(id) => adoptable_pools.push(AdoptablePool {
+                    namespace,
+                    pool_id: id.to_string(),
+                }),
+                Err(why) => problem(
+                    "--adoptable-pools",
+                    format!("entry '{entry}': {why} (an entry is [<namespace>/]<pool-id>)"),
+                ),
+            }
+        }
         match oidc {
             Some(oidc_provider) if problems.is_empty() => Ok(ParsedFlags(OperatorEnv {
                 cluster: self.cluster.to_string(),
                 oidc_provider,
                 endpoint_image: image.to_string(),
                 extra_regions: self.extra_regions.to_vec(),
+                adoptable_pools,
                 account: AwsAccount {
                     account_id: String::new(),
                     partition: String::new(),
@@ -157,6 +200,7 @@ mod tests {
             oidc_provider: oidc,
             endpoint_image: "liveness-operator:0.1.0",
             extra_regions: extra,
+            adoptable_pools: &[],
         }
     }
 

@@ -26,6 +26,7 @@ pub fn operator_env_with(
         oidc_provider,
         endpoint_image: image,
         extra_regions: &[],
+        adoptable_pools: &[],
     }
     .parse()
     .expect("test settings parse")

@@ -11,6 +11,7 @@ fn env_with(extra_regions: &[String]) -> OperatorEnv {
         oidc_provider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
         endpoint_image: "liveness-operator:test",
         extra_regions,
+        adoptable_pools: &[],
     }
     .parse()
     .unwrap()

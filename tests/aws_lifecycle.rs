@@ -253,6 +253,8 @@ async fn an_adopted_pool_gets_our_roles_keeps_its_settings_and_is_never_deleted(
         .create_identity_pool()
         .identity_pool_name("amplify_made_pool")
         .allow_unauthenticated_identities(true)
+        // Its owner lets apps of the namespace adopt it.
+        .identity_pool_tags("faceliveness.dev/adoptable-by", "aws-tests")
         .send()
         .await
         .unwrap();

@@ -117,6 +117,7 @@ async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
         .create_identity_pool()
         .identity_pool_name("made_by_amplify")
         .allow_unauthenticated_identities(false)
+        .identity_pool_tags("faceliveness.dev/adoptable-by", &fx.ns)
         .send()
         .await
         .unwrap()

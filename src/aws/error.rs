@@ -145,6 +145,14 @@ impl AwsError {
         }
     }
 
+    /// An adoption the pool's owner has not allowed (code `AdoptionRefused`).
+    pub fn refused(operation: &str, resource: &str, message: String) -> Self {
+        Self {
+            code: Some("AdoptionRefused".into()),
+            ..Self::needs_change(operation, resource, message)
+        }
+    }
+
     /// A problem the spec must fix, found while talking to AWS (e.g. an adopted pool
     /// that does not exist).
     pub fn needs_change(operation: &str, resource: &str, message: String) -> Self {

@@ -18,6 +18,8 @@ use super::error::{AwsError, NotFoundIsNone};
 pub(crate) struct ObservedRole {
     pub arn: String,
     pub path: String,
+    /// ARN of the permissions boundary, if the role has one.
+    pub boundary: Option<String>,
     /// Trust policy as returned (URL-encoded JSON).
     pub trust: String,
     pub tags: BTreeMap<String, String>,
@@ -58,6 +60,10 @@ fn observed(role: &aws_sdk_iam::types::Role) -> ObservedRole {
     ObservedRole {
         arn: role.arn().into(),
         path: role.path().into(),
+        boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string),
         trust: role.assume_role_policy_document().unwrap_or("").into(),
         tags: role
             .tags()
@@ -95,6 +101,7 @@ impl Iam {
             .role_name(&plan.name)
             .path(&plan.path)
             .assume_role_policy_document(trust.document().to_json())
+            .permissions_boundary(&plan.permissions_boundary)
             .description(format!(
                 "liveness-operator: {} role of a LivenessApp",
                 plan.kind.as_str()
@@ -107,6 +114,23 @@ impl Iam {
             .role()
             .map(|r| r.arn().to_string())
             .unwrap_or_else(|| plan.arn.clone()))
+    }
+
+    /// Sets the role's permissions boundary to `boundary` (the cluster's, nothing else).
+    pub async fn put_boundary(
+        &self,
+        name: &str,
+        arn: &str,
+        boundary: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(boundary)
+            .send()
+            .await
+            .map_err(sdk("iam:PutRolePermissionsBoundary", arn))?;
+        Ok(())
     }
 
     pub async fn update_trust(

@@ -47,6 +47,13 @@ pub struct OperatorConfig {
     #[arg(long, env = "LIVENESS_EXTRA_LIVENESS_REGIONS", value_delimiter = ',')]
     pub extra_liveness_regions: Vec<String>,
 
+    /// Identity pools LivenessApps may adopt without the pool's
+    /// `faceliveness.dev/adoptable-by` tag, comma separated, each `[<namespace>/]<pool-id>`
+    /// (without a namespace: apps of every namespace). A pool made by the operator for
+    /// another app is never adopted, whatever this says.
+    #[arg(long, env = "LIVENESS_ADOPTABLE_POOLS", value_delimiter = ',')]
+    pub adoptable_pools: Vec<String>,
+
     /// Elect a leader on a Lease so only one replica reconciles.
     #[arg(long, env = "LIVENESS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,
@@ -88,6 +95,7 @@ impl OperatorConfig {
             oidc_provider: &self.oidc_provider,
             endpoint_image: &self.endpoint_image,
             extra_regions: &self.extra_liveness_regions,
+            adoptable_pools: &self.adoptable_pools,
         }
     }
 

@@ -87,6 +87,7 @@ impl Error {
                     "AccessDenied"
                 }
                 Some("Conflict") => "Conflict",
+                Some("AdoptionRefused") => "AdoptionRefused",
                 _ if source.category() == Category::Transient => "AwsUnavailable",
                 _ => "AwsError",
             },

@@ -13,6 +13,7 @@ use crate::names::{AppIdentity, RoleKind};
 use crate::validate::ValidatedApp;
 pub use crate::validate::{CognitoProvider, PoolMode};
 
+use super::boundary::boundary_policy_arn;
 use super::policy::{PolicyDocument, Statement};
 use super::trust::{Amr, PoolId, TrustPolicy};
 
@@ -22,6 +23,9 @@ pub const TAG_OWNER_UID: &str = "faceliveness.dev/owner-uid";
 pub const TAG_APP: &str = "faceliveness.dev/app";
 /// Tag carrying the operator's cluster name.
 pub const TAG_CLUSTER: &str = "faceliveness.dev/cluster";
+/// Tag a pool's owner sets to let LivenessApps of some namespaces adopt it: the value lists
+/// the namespaces, separated by spaces or `/` (AWS tag values allow no commas).
+pub const TAG_ADOPTABLE_BY: &str = "faceliveness.dev/adoptable-by";
 /// Tag naming the tool that manages the object.
 pub const TAG_MANAGED_BY: &str = "managed-by";
 /// Value of [`TAG_MANAGED_BY`].
@@ -67,6 +71,9 @@ pub struct PoolPlan {
     pub allow_unauthenticated: bool,
     /// CognitoIdentityProviders of a created pool.
     pub providers: Vec<CognitoProvider>,
+    /// An adopted pool is allowed by the operator's `--adoptable-pools`, so it needs no
+    /// [`TAG_ADOPTABLE_BY`] tag (it still must not belong to another LivenessApp).
+    pub adoption_granted_by_operator: bool,
 }
 
 /// One IAM role with its single inline policy.
@@ -82,6 +89,9 @@ pub struct RolePlan {
     pub arn: String,
     /// Who may assume it.
     pub trust: RoleTrust,
+    /// The cluster's permissions boundary, set on the role at creation and restored when
+    /// removed or swapped ([`super::boundary`]).
+    pub permissions_boundary: String,
     /// Name of the inline policy.
     pub policy_name: &'static str,
     /// The inline policy.
@@ -144,6 +154,34 @@ impl DesiredAws {
         )
     }
 
+    /// Whether a pool's `tags` let this app adopt it: not owned by another LivenessApp,
+    /// and either the operator's flag or the pool's [`TAG_ADOPTABLE_BY`] names the app's
+    /// namespace. `Err` says why not and how to allow it.
+    pub fn may_adopt(&self, pool: &PoolId, tags: &BTreeMap<String, String>) -> Result<(), String> {
+        if let Some(owner) = tags.get(TAG_OWNER_UID)
+            && owner != &self.owner_uid
+        {
+            let app = tags
+                .get(TAG_APP)
+                .map_or("another LivenessApp", String::as_str);
+            return Err(format!(
+                "identity pool {pool} belongs to LivenessApp {app} ({TAG_OWNER_UID}={owner}): a pool made by the operator for one app is never adopted by another; give this app its own pool (remove existingPoolId)"
+            ));
+        }
+        let namespace = &self.app.namespace;
+        let listed = tags.get(TAG_ADOPTABLE_BY).is_some_and(|value| {
+            value
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .any(|ns| ns == namespace)
+        });
+        if self.pool.adoption_granted_by_operator || listed {
+            return Ok(());
+        }
+        Err(format!(
+            "identity pool {pool} does not allow adoption by namespace {namespace}: its owner adds the tag {TAG_ADOPTABLE_BY}={namespace} to the pool (namespaces separated by spaces), or the operator is started with --adoptable-pools {namespace}/{pool}"
+        ))
+    }
+
     /// Whether `tags` prove that this app owns the object.
     pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
         tags.get(TAG_OWNER_UID) == Some(&self.owner_uid)
@@ -165,6 +203,11 @@ pub fn desired_aws(app: &ValidatedApp, env: &OperatorEnv) -> DesiredAws {
             &identity.role_name(kind),
         ),
         trust,
+        permissions_boundary: boundary_policy_arn(
+            &account.partition,
+            &account.account_id,
+            &identity.cluster,
+        ),
         policy_name: INLINE_POLICY_NAME,
         policy,
     };
@@ -192,6 +235,10 @@ pub fn desired_aws(app: &ValidatedApp, env: &OperatorEnv) -> DesiredAws {
             name: identity.pool_name(),
             allow_unauthenticated: allow_guests,
             providers: app.pool.providers.clone(),
+            adoption_granted_by_operator: match &app.pool.mode {
+                PoolMode::Adopt(id) => env.allows_adoption(&identity.namespace, id),
+                PoolMode::Create => false,
+            },
         },
         tags,
         client_role: role(

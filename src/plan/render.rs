@@ -69,6 +69,7 @@ impl PlanOptions {
             oidc_provider: &oidc,
             endpoint_image: &self.image,
             extra_regions: &self.extra_regions,
+            adoptable_pools: &[],
         };
         let account = AwsAccount::parse(&self.account_id, &self.partition);
         match (flags.parse(), account) {

@@ -28,13 +28,17 @@ pub enum Drift {
     PoolSettingsChanged,
     /// A tag removed from the pool.
     PoolTagRemoved,
+    /// The client role's permissions boundary removed.
+    BoundaryRemoved,
+    /// The backend role's permissions boundary swapped for AdministratorAccess.
+    BoundarySwapped,
     /// The pool deleted.
     PoolDeleted,
 }
 
 impl Drift {
     /// Every kind, in an order where each leaves the app otherwise intact.
-    pub const ALL: [Drift; 11] = [
+    pub const ALL: [Drift; 13] = [
         Drift::InlinePolicyDeleted,
         Drift::InlinePolicyWidened,
         Drift::TrustPolicyLoosened,
@@ -45,6 +49,8 @@ impl Drift {
         Drift::LinksChanged,
         Drift::PoolSettingsChanged,
         Drift::PoolTagRemoved,
+        Drift::BoundaryRemoved,
+        Drift::BoundarySwapped,
         Drift::PoolDeleted,
     ];
 
@@ -63,6 +69,10 @@ impl Drift {
                 "AllowUnauthenticatedIdentities, CognitoIdentityProviders restored"
             }
             Drift::PoolTagRemoved => "tags restored",
+            Drift::BoundaryRemoved => "permissions boundary restored",
+            Drift::BoundarySwapped => {
+                "permissions boundary arn:aws:iam::aws:policy/AdministratorAccess replaced"
+            }
             Drift::PoolDeleted => "created identity pool",
         }
     }
@@ -73,6 +83,21 @@ impl Drift {
         let iam = &rig.iam;
         let cognito = &rig.cognito;
         match self {
+            Drift::BoundaryRemoved => {
+                iam.delete_role_permissions_boundary()
+                    .role_name(role(RoleKind::Client))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            Drift::BoundarySwapped => {
+                iam.put_role_permissions_boundary()
+                    .role_name(role(RoleKind::Backend))
+                    .permissions_boundary("arn:aws:iam::aws:policy/AdministratorAccess")
+                    .send()
+                    .await
+                    .unwrap();
+            }
             Drift::InlinePolicyDeleted => {
                 iam.delete_role_policy()
                     .role_name(role(RoleKind::Client))

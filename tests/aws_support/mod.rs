@@ -87,7 +87,30 @@ impl Rig {
 
     /// The app `name` (namespace `aws-tests`) with this uid and spec.
     pub fn app_named(&self, spec_yaml: &str, name: &str, uid: &str) -> DesiredAws {
-        let env = testing::operator_env_with("testground", &self.account, OIDC_ISSUER, "unused");
+        self.app_in_env(spec_yaml, name, uid, |_| {})
+    }
+
+    /// A fresh app planned with operator settings changed by `settings`.
+    pub fn app_with(
+        &self,
+        spec_yaml: &str,
+        settings: impl FnOnce(&mut liveness_operator::env::OperatorEnv),
+    ) -> DesiredAws {
+        let name = testground::unique("lv");
+        let uid = testground::unique("uid");
+        self.app_in_env(spec_yaml, &name, &uid, settings)
+    }
+
+    fn app_in_env(
+        &self,
+        spec_yaml: &str,
+        name: &str,
+        uid: &str,
+        settings: impl FnOnce(&mut liveness_operator::env::OperatorEnv),
+    ) -> DesiredAws {
+        let mut env =
+            testing::operator_env_with("testground", &self.account, OIDC_ISSUER, "unused");
+        settings(&mut env);
         let app = testing::app("aws-tests", name, uid, spec_yaml);
         desired_aws(&testing::validated(&app, &env), &env)
     }
@@ -182,6 +205,20 @@ impl Rig {
                 .await
                 .unwrap_or_else(|| panic!("{} missing", plan.name));
             assert_eq!(role.path(), "/liveness-operator/testground/");
+            assert_eq!(
+                role.permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn()),
+                Some(plan.permissions_boundary.as_str()),
+                "{} carries the cluster's boundary",
+                plan.name
+            );
+            assert_eq!(
+                plan.permissions_boundary,
+                format!(
+                    "arn:aws:iam::{}:policy/liveness-operator/testground/liveness-boundary",
+                    self.account
+                )
+            );
             let trust = role.assume_role_policy_document().unwrap();
             assert!(
                 plan.trust_policy(&pool).document().same_as_aws(trust),

@@ -69,7 +69,13 @@ pub(crate) async fn run(
         created_role: false,
     };
     let (pool, adopted) = match &desired.pool.mode {
-        PoolMode::Adopt(id) => (Some(id.clone()), true),
+        PoolMode::Adopt(id) => {
+            // Before any write, to the pool or anywhere: a refused adoption changes nothing.
+            run.check_adoptable(id)
+                .await
+                .map_err(|e| e.in_phase(Phase::IdentityPool))?;
+            (Some(id.clone()), true)
+        }
         PoolMode::Create => (
             run.owned_pool(hint)
                 .await

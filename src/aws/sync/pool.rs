@@ -47,6 +47,27 @@ pub(crate) async fn find_owned_pools(
 }
 
 impl Run<'_> {
+    /// An adopted pool must exist, must not belong to another LivenessApp, and must be
+    /// open to this app's namespace (its adoptable-by tag, or the operator's flag).
+    pub(super) async fn check_adoptable(&self, id: &PoolId) -> Result<(), AwsError> {
+        let (cognito, desired) = (self.cognito, self.desired);
+        let arn = desired.pool_arn(id);
+        let Some(pool) = cognito.observe(id, &arn).await? else {
+            return Err(AwsError::needs_change(
+                "cognito-identity:DescribeIdentityPool",
+                &arn,
+                format!(
+                    "spec.identityPool.existingPoolId: identity pool {id} does not exist in {}: \
+                     fix the id, or remove existingPoolId to let the operator create a pool",
+                    desired.region
+                ),
+            ));
+        };
+        desired
+            .may_adopt(id, &pool.all_tags())
+            .map_err(|why| AwsError::refused("cognito-identity:ListTagsForResource", &arn, why))
+    }
+
     pub(super) async fn owned_pool(
         &mut self,
         hint: Option<&str>,

@@ -58,6 +58,21 @@ impl Run<'_> {
             ));
         }
         let arn = role.arn.clone();
+        // First, so that the policy writes below happen on a role that carries it (the
+        // operator's own policy allows them only then).
+        if role.boundary.as_deref() != Some(plan.permissions_boundary.as_str()) {
+            let detail = match &role.boundary {
+                None => "permissions boundary restored".to_string(),
+                Some(other) => format!("permissions boundary {other} replaced by the cluster's"),
+            };
+            self.write(
+                Action::Updated,
+                object(),
+                detail,
+                iam.put_boundary(&plan.name, &arn, &plan.permissions_boundary),
+            )
+            .await?;
+        }
         if let Some(trust) = &trust
             && !trust.document().same_as_aws(&role.trust)
         {
