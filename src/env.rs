@@ -22,6 +22,9 @@ pub struct OperatorEnv {
     /// Pools LivenessApps may adopt without the pool's own adoptable-by tag
     /// (`--adoptable-pools`).
     pub adoptable_pools: Vec<AdoptablePool>,
+    /// Bucket patterns an app's session images may go to (`--allowed-output-buckets`;
+    /// `{namespace}` expands, `*` matches); empty allows any bucket of the account.
+    pub allowed_output_buckets: Vec<String>,
     /// The account and partition the operator's credentials belong to.
     pub account: AwsAccount,
 }
@@ -68,6 +71,8 @@ pub struct EnvFlags<'a> {
     pub extra_regions: &'a [String],
     /// `--adoptable-pools`: `[<namespace>/]<pool-id>` entries.
     pub adoptable_pools: &'a [String],
+    /// `--allowed-output-buckets`: bucket patterns.
+    pub allowed_output_buckets: &'a [String],
 }
 
 /// One setting that cannot be used.
@@ -114,6 +119,11 @@ impl EnvFlags<'_> {
                 problem("--extra-liveness-regions", why);
             }
         }
+        for pattern in self.allowed_output_buckets {
+            if let Err(why) = rules::output_bucket_pattern(pattern) {
+                problem("--allowed-output-buckets", why);
+            }
+        }
         let mut adoptable_pools = Vec::new();
         for entry in self.adoptable_pools {
             let (namespace, pool_id) = match entry.split_once('/') {
@@ -138,6 +148,7 @@ impl EnvFlags<'_> {
                 endpoint_image: image.to_string(),
                 extra_regions: self.extra_regions.to_vec(),
                 adoptable_pools,
+                allowed_output_buckets: self.allowed_output_buckets.to_vec(),
                 account: AwsAccount {
                     account_id: String::new(),
                     partition: String::new(),
@@ -201,6 +212,7 @@ mod tests {
             endpoint_image: "liveness-operator:0.1.0",
             extra_regions: extra,
             adoptable_pools: &[],
+            allowed_output_buckets: &[],
         }
     }
 

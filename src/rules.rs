@@ -208,33 +208,70 @@ pub fn s3_key_prefix(prefix: &str) -> Result<&str, String> {
     }
 }
 
-/// A KMS key id, alias or ARN; an ARN must be in `region`.
-pub fn kms_key<'a>(key: &'a str, region: &str) -> Result<&'a str, String> {
+/// A KMS key for the session images: a key or alias ARN in `region`. With `account`
+/// (the operator's), the ARN must be of that account: a bare key id or alias is resolved
+/// in whichever account makes the call, so only an ARN pins the key to ours.
+pub fn kms_key<'a>(key: &'a str, region: &str, account: Option<&str>) -> Result<&'a str, String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_./:+=@-".contains(c);
+    let example = format!(
+        "arn:aws:kms:{region}:{}:key/<id>",
+        account.unwrap_or("<account>")
+    );
     if key.is_empty() || key.len() > 2048 || !key.chars().all(allowed) {
-        return Err(format!(
-            "'{key}' is not a KMS key id: use a key id, alias/<name>, or a key ARN"
-        ));
+        return Err(format!("'{key}' is not a KMS key: use its ARN, {example}"));
     }
     let Some(rest) = key.strip_prefix("arn:") else {
-        return Ok(key);
+        return match account {
+            Some(_) => Err(format!(
+                "'{key}' is not an ARN: a key id or alias could name a key of another account; use the key's ARN, {example}"
+            )),
+            None => Ok(key),
+        };
     };
     match rest.splitn(5, ':').collect::<Vec<_>>().as_slice() {
-        [_, "kms", key_region, _, resource]
+        [_, "kms", key_region, key_account, resource]
             if resource.starts_with("key/") || resource.starts_with("alias/") =>
         {
-            if *key_region == region {
-                Ok(key)
-            } else {
+            if *key_region != region {
                 Err(format!(
                     "the key is in {key_region} but the app is in {region}: use a KMS key in {region}"
                 ))
+            } else if account.is_some_and(|a| a != *key_account) {
+                Err(format!(
+                    "the key belongs to account {key_account}: session images may only be encrypted with a key of the operator's account, {example}"
+                ))
+            } else {
+                Ok(key)
             }
         }
-        _ => Err(format!(
-            "'{key}' is not a KMS key ARN: use arn:aws:kms:{region}:<account>:key/<id>"
-        )),
+        _ => Err(format!("'{key}' is not a KMS key ARN: use {example}")),
     }
+}
+
+/// An `--allowed-output-buckets` pattern: bucket characters, `*` for any run of them,
+/// and `{namespace}` for the app's namespace.
+pub fn output_bucket_pattern(pattern: &str) -> Result<&str, String> {
+    let rest = pattern.replace("{namespace}", "");
+    let ok = !pattern.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-*".contains(c));
+    if ok {
+        Ok(pattern)
+    } else {
+        Err(format!(
+            "'{pattern}' is not a bucket pattern: use lowercase letters, digits, '.', '-', '*' and {{namespace}}, e.g. liveness-{{namespace}}-*"
+        ))
+    }
+}
+
+/// Whether `bucket` matches one of `patterns` for apps of `namespace`.
+pub fn output_bucket_allowed(bucket: &str, namespace: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|pattern| {
+        let expanded =
+            regex::escape(&pattern.replace("{namespace}", namespace)).replace(r"\*", ".*");
+        Regex::new(&format!("^{expanded}$")).is_ok_and(|re| re.is_match(bucket))
+    })
 }
 
 /// A Cognito user pool provider name, `cognito-idp.<region>.amazonaws.com/<userPoolId>`.

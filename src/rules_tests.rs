@@ -85,13 +85,70 @@ fn buckets_prefixes_and_keys() {
             .contains("write sessions")
     );
     assert!(s3_key_prefix(&"a".repeat(951)).is_err());
-    assert!(kms_key("alias/liveness", "us-east-1").is_ok());
-    assert!(kms_key("arn:aws:kms:us-east-1:111122223333:key/abc", "us-east-1").is_ok());
+    let ours = Some("111122223333");
+    assert!(kms_key("alias/liveness", "us-east-1", None).is_ok());
     assert!(
-        kms_key("arn:aws:kms:eu-west-1:111122223333:key/abc", "us-east-1")
+        kms_key("alias/liveness", "us-east-1", ours)
             .unwrap_err()
-            .contains("in eu-west-1")
+            .contains("use the key's ARN")
     );
+    assert!(
+        kms_key(
+            "arn:aws:kms:us-east-1:111122223333:key/abc",
+            "us-east-1",
+            ours
+        )
+        .is_ok()
+    );
+    assert!(
+        kms_key(
+            "arn:aws:kms:us-east-1:111122223333:alias/x",
+            "us-east-1",
+            ours
+        )
+        .is_ok()
+    );
+    assert!(
+        kms_key(
+            "arn:aws:kms:us-east-1:999988887777:key/abc",
+            "us-east-1",
+            ours
+        )
+        .unwrap_err()
+        .contains("account 999988887777")
+    );
+    assert!(
+        kms_key(
+            "arn:aws:kms:eu-west-1:111122223333:key/abc",
+            "us-east-1",
+            ours
+        )
+        .unwrap_err()
+        .contains("in eu-west-1")
+    );
+}
+
+#[test]
+fn output_buckets_follow_the_operators_patterns() {
+    let patterns = vec!["liveness-{namespace}-*".to_string(), "shared.images".into()];
+    assert!(output_bucket_allowed(
+        "liveness-web-audit",
+        "web",
+        &patterns
+    ));
+    assert!(output_bucket_allowed("shared.images", "shop", &patterns));
+    assert!(!output_bucket_allowed(
+        "liveness-shop-audit",
+        "web",
+        &patterns
+    ));
+    assert!(
+        !output_bucket_allowed("sharedximages", "web", &patterns),
+        "dots are literal"
+    );
+    assert!(!output_bucket_allowed("other", "web", &patterns));
+    assert!(output_bucket_pattern("liveness-{namespace}-*").is_ok());
+    assert!(output_bucket_pattern("Bad/Pattern").is_err());
 }
 
 #[test]

@@ -27,6 +27,7 @@ pub fn operator_env_with(
         endpoint_image: image,
         extra_regions: &[],
         adoptable_pools: &[],
+        allowed_output_buckets: &[],
     }
     .parse()
     .expect("test settings parse")

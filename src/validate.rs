@@ -135,7 +135,8 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         rules::audit_images_limit(endpoint.audit_images_limit.into()),
     );
     if let Some(output) = &endpoint.output {
-        check_output(output, &spec.region, &mut p);
+        let namespace = meta.namespace.as_deref().unwrap_or_default();
+        check_output(output, &spec.region, namespace, env, &mut p);
     }
     let owner = app.controller_owner_ref(&()).map(|mut owner| {
         // Foreground deletion of the app waits for its objects.
@@ -313,11 +314,34 @@ fn check_origins(origins: &[String], p: &mut Problems) -> Vec<String> {
     canonical
 }
 
-fn check_output(output: &OutputSpec, region: &str, p: &mut Problems) {
-    p.rule(
+fn check_output(
+    output: &OutputSpec,
+    region: &str,
+    namespace: &str,
+    env: &OperatorEnv,
+    p: &mut Problems,
+) {
+    let bucket = p.rule(
         "spec.endpoint.output.s3Bucket",
         rules::s3_bucket(&output.s3_bucket),
     );
+    let patterns = &env.allowed_output_buckets;
+    if let Some(bucket) = bucket
+        && !patterns.is_empty()
+        && !rules::output_bucket_allowed(bucket, namespace, patterns)
+    {
+        let allowed: Vec<String> = patterns
+            .iter()
+            .map(|pattern| pattern.replace("{namespace}", namespace))
+            .collect();
+        p.add(
+            "spec.endpoint.output.s3Bucket",
+            format!(
+                "'{bucket}' is not a bucket apps of namespace {namespace} may use: the operator allows {} (--allowed-output-buckets); pick one of those, or ask the platform team",
+                allowed.join(", ")
+            ),
+        );
+    }
     if let Some(prefix) = &output.s3_key_prefix {
         p.rule(
             "spec.endpoint.output.s3KeyPrefix",
@@ -325,7 +349,10 @@ fn check_output(output: &OutputSpec, region: &str, p: &mut Problems) {
         );
     }
     if let Some(key) = &output.kms_key_id {
-        p.rule("spec.endpoint.output.kmsKeyId", rules::kms_key(key, region));
+        p.rule(
+            "spec.endpoint.output.kmsKeyId",
+            rules::kms_key(key, region, Some(&env.account.account_id)),
+        );
     }
 }
 

@@ -12,6 +12,7 @@ fn env_with(extra_regions: &[String]) -> OperatorEnv {
         endpoint_image: "liveness-operator:test",
         extra_regions,
         adoptable_pools: &[],
+        allowed_output_buckets: &[],
     }
     .parse()
     .unwrap()
@@ -328,9 +329,51 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "kms key with spaces",
             ep("output: {s3Bucket: my-bucket, kmsKeyId: 'my key'}"),
             "spec.endpoint.output.kmsKeyId",
-            "not a KMS key id",
+            "not a KMS key",
+        ),
+        (
+            "bare kms key id",
+            ep("output: {s3Bucket: abc, kmsKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}"),
+            "spec.endpoint.output.kmsKeyId",
+            "use the key's ARN, arn:aws:kms:us-east-1:111122223333:key/<id>",
+        ),
+        (
+            "kms key of another account",
+            ep(
+                "output: {s3Bucket: abc, kmsKeyId: 'arn:aws:kms:us-east-1:999988887777:key/1234abcd'}",
+            ),
+            "spec.endpoint.output.kmsKeyId",
+            "account 999988887777",
         ),
     ]
+}
+
+#[test]
+fn output_buckets_outside_the_operators_patterns_are_refused() {
+    let patterns = vec!["liveness-{namespace}-*".to_string()];
+    let env = EnvFlags {
+        cluster: "default",
+        oidc_provider: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
+        endpoint_image: "liveness-operator:test",
+        extra_regions: &[],
+        adoptable_pools: &[],
+        allowed_output_buckets: &patterns,
+    }
+    .parse()
+    .unwrap()
+    .with_account(AwsAccount::parse("111122223333", "aws").unwrap());
+    let ok = problems(spec(&ep("output: {s3Bucket: liveness-web-audit}")), &env);
+    assert_eq!(ok, vec![]);
+    let refused = problems(spec(&ep("output: {s3Bucket: liveness-shop-audit}")), &env);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].path, "spec.endpoint.output.s3Bucket");
+    assert!(
+        refused[0]
+            .message
+            .contains("the operator allows liveness-web-* (--allowed-output-buckets)"),
+        "{}",
+        refused[0].message
+    );
 }
 
 #[test]
@@ -397,7 +440,6 @@ fn valid_specs_have_no_problems() {
         ep(
             "output: {s3Bucket: my.liveness-images, s3KeyPrefix: \"sessions/!x_(1)*'.\", kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/liveness'}",
         ),
-        ep("output: {s3Bucket: abc, kmsKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}"),
     ];
     for yaml in valid {
         assert_eq!(problems(spec(&yaml), &env()), vec![], "{yaml}");

@@ -268,7 +268,10 @@ impl Config {
         if let Some(Err(why)) = prefix.as_deref().map(rules::s3_key_prefix) {
             problem(prefix_source(), why);
         }
-        if let Some(Err(why)) = kms_key_id.as_deref().map(|k| rules::kms_key(k, &region)) {
+        if let Some(Err(why)) = kms_key_id
+            .as_deref()
+            .map(|k| rules::kms_key(k, &region, None))
+        {
             let from = source(
                 "kms-key-id",
                 "LIVENESS_KMS_KEY_ID",

@@ -54,6 +54,12 @@ pub struct OperatorConfig {
     #[arg(long, env = "LIVENESS_ADOPTABLE_POOLS", value_delimiter = ',')]
     pub adoptable_pools: Vec<String>,
 
+    /// Buckets LivenessApps may send session images to, comma separated patterns: `*`
+    /// matches any characters, `{namespace}` is the app's namespace (e.g.
+    /// `liveness-{namespace}-*`). Empty: any bucket of the operator's account.
+    #[arg(long, env = "LIVENESS_ALLOWED_OUTPUT_BUCKETS", value_delimiter = ',')]
+    pub allowed_output_buckets: Vec<String>,
+
     /// Elect a leader on a Lease so only one replica reconciles.
     #[arg(long, env = "LIVENESS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,
@@ -96,6 +102,7 @@ impl OperatorConfig {
             endpoint_image: &self.endpoint_image,
             extra_regions: &self.extra_liveness_regions,
             adoptable_pools: &self.adoptable_pools,
+            allowed_output_buckets: &self.allowed_output_buckets,
         }
     }
 

@@ -288,15 +288,19 @@ fn backend_policy(app: &ValidatedApp, partition: &str, account_id: &str) -> Poli
         vec!["*".into()],
     )];
     if let Some(output) = &app.endpoint.output {
-        statements.push(Statement::allow(
-            "StoreSessionImages",
-            &["s3:PutObject"],
-            vec![format!(
-                "arn:{partition}:s3:::{}/{}*",
-                output.s3_bucket,
-                output.s3_key_prefix.as_deref().unwrap_or("")
-            )],
-        ));
+        statements.push(
+            Statement::allow(
+                "StoreSessionImages",
+                &["s3:PutObject"],
+                vec![format!(
+                    "arn:{partition}:s3:::{}/{}*",
+                    output.s3_bucket,
+                    output.s3_key_prefix.as_deref().unwrap_or("")
+                )],
+            )
+            // The bucket must be the operator's account's: a name alone could be anyone's.
+            .when("StringEquals", "s3:ResourceAccount", &[account_id]),
+        );
         if let Some(statement) = kms_statement(output, &app.region, partition, account_id) {
             statements.push(statement);
         }

@@ -140,6 +140,11 @@ fn backend_may_create_and_read_sessions_and_touches_s3_or_kms_only_when_configur
         statements[1].resource,
         Some(vec!["arn:aws:s3:::audit-bucket/sessions/*".to_string()])
     );
+    // A bucket name alone could be another account's: the write is pinned to ours.
+    assert_eq!(
+        statements[1].condition["StringEquals"]["s3:ResourceAccount"],
+        ["123456789012"]
+    );
 
     let with_key = |key: &str| {
         let desired = plan(&format!(
@@ -155,13 +160,7 @@ fn backend_may_create_and_read_sessions_and_touches_s3_or_kms_only_when_configur
     };
     let arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     assert_eq!(with_key(arn).resource, Some(vec![arn.to_string()]));
-    assert_eq!(
-        with_key("1234abcd-12ab").resource,
-        Some(vec![
-            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab".to_string()
-        ])
-    );
-    let alias = with_key("alias/liveness");
+    let alias = with_key("arn:aws:kms:us-east-1:123456789012:alias/liveness");
     assert_eq!(
         alias.resource,
         Some(vec!["arn:aws:kms:us-east-1:123456789012:key/*".to_string()])

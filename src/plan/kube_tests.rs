@@ -16,7 +16,7 @@ spec:
     confidenceThreshold: 85.5
     allowedOrigins: [https://app.example.com, https://admin.example.com]
     auditImagesLimit: 2
-    output: {s3Bucket: audit, s3KeyPrefix: sessions/, kmsKeyId: alias/liveness}
+    output: {s3Bucket: audit, s3KeyPrefix: sessions/, kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:alias/liveness'}
 "#,
     )
     .unwrap()
@@ -184,7 +184,7 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
             output: Some(crate::contract::OutputSettings {
                 s3_bucket: "audit".into(),
                 s3_key_prefix: Some("sessions/".into()),
-                kms_key_id: Some("alias/liveness".into()),
+                kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:alias/liveness".into()),
             }),
             identity_pool_id: Some("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".into()),
             public_url: None,

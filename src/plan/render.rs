@@ -70,6 +70,7 @@ impl PlanOptions {
             endpoint_image: &self.image,
             extra_regions: &self.extra_regions,
             adoptable_pools: &[],
+            allowed_output_buckets: &[],
         };
         let account = AwsAccount::parse(&self.account_id, &self.partition);
         match (flags.parse(), account) {
