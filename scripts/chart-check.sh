@@ -3,9 +3,11 @@
 # installing what it needs on a fresh machine:
 #
 #   - Helm v4's own library (PyPI helm-python-sdk, pinned; no helm binary exists in the
-#     registries) lints the chart strictly and renders it with every ci/*.yaml values file;
-#     scripts/chart_check.py also asserts that a missing aws.oidcProvider and bad values
-#     fail with a clear message and that no Role grants a wildcard;
+#     registries) lints the chart strictly and renders it with every ci/*.yaml values file
+#     (ci/namespaced-values.yaml: rbac.scope=namespaced, which must render no ClusterRole
+#     or ClusterRoleBinding); scripts/chart_check.py also asserts that a missing
+#     aws.oidcProvider, rbac.scope=namespaced without watchNamespaces and bad values fail
+#     with a clear message and that no Role grants a wildcard;
 #   - the test ground's kube-apiserver (1.20) server-side dry-runs every rendered object
 #     (`kubectl apply --dry-run=server`; the CRD with --validate=false because kubectl 1.20
 #     does not know x-kubernetes-validations; ServiceMonitors only if their CRD is served);

@@ -5,7 +5,8 @@ scripts/chart-check.sh, which creates the venv.
 
   chart_check.py check --chart DIR --out DIR --namespace NS
       lint (strict) with every ci/*.yaml values file, render each into OUT/<name>.*.yaml
-      (crd / resources / monitoring, split for `kubectl apply`), and assert what must fail
+      (crd / resources / monitoring, split for `kubectl apply`), assert the default and the
+      rbac.scope=namespaced renders hold the expected kinds, and assert what must fail
       fails with a clear message. Writes OUT/summary.json.
   chart_check.py render --chart DIR --name REL --namespace NS [--values FILE]... [--set-json JSON]... --out FILE
       render once (for tests); exit 1 with Helm's message on stderr when rendering fails.
@@ -38,6 +39,12 @@ EXPECTED_DEFAULT_KINDS = {
     "RoleBinding": 1,
     "Deployment": 1,
 }
+
+# What ci/namespaced-values.yaml (rbac.scope=namespaced) must contain: a Role and a
+# RoleBinding per watched namespace plus the leader-election pair, nothing cluster-scoped
+# but the CRD.
+NAMESPACED_VALUES = "namespaced-values"
+CLUSTER_SCOPED_RBAC = ("ClusterRole", "ClusterRoleBinding")
 
 
 def fail(message: str) -> None:
@@ -172,6 +179,14 @@ def cmd_check(args: argparse.Namespace) -> None:
         default = summary["renders"].get("default-values", {}).get("kinds")
         if default != EXPECTED_DEFAULT_KINDS:
             fail(f"default install renders {default}, want {EXPECTED_DEFAULT_KINDS}")
+        namespaced = summary["renders"].get(NAMESPACED_VALUES, {}).get("kinds")
+        if namespaced is None:
+            fail(f"no ci/{NAMESPACED_VALUES}.yaml: rbac.scope=namespaced is not rendered")
+        watched = len(load_values([str(chart_dir / "ci" / f"{NAMESPACED_VALUES}.yaml")], [])["watchNamespaces"])
+        want = {k: n for k, n in EXPECTED_DEFAULT_KINDS.items() if k not in CLUSTER_SCOPED_RBAC}
+        want.update(Role=watched + 1, RoleBinding=watched + 1)  # and the leader-election pair
+        if namespaced != want:
+            fail(f"rbac.scope=namespaced renders {namespaced}, want {want}")
 
         # What must fail, with a message a user can act on.
         summary["errors"]["no_oidc_provider"] = expect_render_error(
@@ -183,6 +198,13 @@ def cmd_check(args: argparse.Namespace) -> None:
         )
         summary["errors"]["misspelled_key"] = expect_render_error(
             chart, {**required, "watchNamespace": ["a"]}, args.namespace, "watchNamespace", "a misspelled top-level key"
+        )
+        summary["errors"]["namespaced_without_namespaces"] = expect_render_error(
+            chart,
+            {**required, "rbac": {"scope": "namespaced"}},
+            args.namespace,
+            "rbac.scope=namespaced needs watchNamespaces",
+            "rbac.scope=namespaced without watchNamespaces",
         )
 
     (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))

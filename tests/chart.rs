@@ -71,7 +71,7 @@ fn chart_check_script_passes_with_a_real_helm_engine_and_apiserver() {
         summary["helm_sdk"].as_str().unwrap().starts_with("v4."),
         "{summary}"
     );
-    for values in ["default-values", "full-values"] {
+    for values in ["default-values", "full-values", "namespaced-values"] {
         assert_eq!(
             summary["lint"][values]["errors"],
             json!([]),
@@ -98,6 +98,19 @@ fn chart_check_script_passes_with_a_real_helm_engine_and_apiserver() {
             .contains("aws.oidcProvider is required"),
         "{summary}"
     );
+    assert!(
+        summary["errors"]["namespaced_without_namespaces"]
+            .as_str()
+            .unwrap()
+            .contains("rbac.scope=namespaced needs watchNamespaces"),
+        "{summary}"
+    );
+    // ci/namespaced-values.yaml was linted, server-dry-run and holds no cluster-scoped RBAC.
+    let namespaced = &summary["renders"]["namespaced-values"]["kinds"];
+    assert!(namespaced["Role"].as_u64().unwrap() > 1, "{namespaced}");
+    for kind in ["ClusterRole", "ClusterRoleBinding"] {
+        assert!(namespaced[kind].is_null(), "{kind} in {namespaced}");
+    }
 }
 
 #[test]
@@ -216,9 +229,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-#[test]
-fn rbac_is_least_privilege_without_wildcards() {
-    let rendered = default_render();
+/// No Role or ClusterRole of `rendered` grants `*` anywhere.
+fn assert_no_wildcards(rendered: &Rendered) {
     for kind in ["ClusterRole", "Role"] {
         for role in rendered.all(kind) {
             for rule in role["rules"].as_array().unwrap() {
@@ -232,11 +244,15 @@ fn rbac_is_least_privilege_without_wildcards() {
             }
         }
     }
+}
 
+/// Exactly what the operator does in a namespace it watches (all of it namespaced): the
+/// grants of the ClusterRole (rbac.scope=cluster) and of each Role (rbac.scope=namespaced).
+fn operator_grants() -> BTreeMap<(String, String), BTreeSet<String>> {
     let crud = set(&[
         "get", "list", "watch", "create", "patch", "update", "delete",
     ]);
-    let expected: BTreeMap<(String, String), BTreeSet<String>> = [
+    [
         (
             ("faceliveness.dev", "livenessapps"),
             set(&["get", "list", "watch", "patch", "update"]),
@@ -258,22 +274,25 @@ fn rbac_is_least_privilege_without_wildcards() {
     ]
     .into_iter()
     .map(|((g, r), v)| ((g.to_string(), r.to_string()), v))
-    .collect();
-    let cluster_role = rendered.one("ClusterRole");
-    assert_eq!(grants(&[cluster_role]), expected);
+    .collect()
+}
 
-    // Bound cluster-wide to the operator's ServiceAccount only.
-    let binding = rendered.one("ClusterRoleBinding");
-    assert_eq!(binding["roleRef"]["name"], cluster_role["metadata"]["name"]);
+/// The subjects of every binding: the operator's ServiceAccount, in the release namespace.
+fn operator_subjects(rendered: &Rendered, release_namespace: &str) -> Value {
     let sa = rendered.one("ServiceAccount");
-    assert_eq!(
-        binding["subjects"],
-        json!([{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": "liveness-system"}])
-    );
+    json!([{"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": release_namespace}])
+}
 
-    // Leases: a namespaced Role in the release namespace, get/update only on its own Lease.
-    let role = rendered.one("Role");
-    assert_eq!(role["metadata"]["namespace"], "liveness-system");
+/// Leases: a namespaced Role in the release namespace, get/update only on its own Lease,
+/// bound to the operator's ServiceAccount.
+fn assert_lease_role(rendered: &Rendered, release_namespace: &str) {
+    let suffix = "-leader-election";
+    let role = rendered
+        .all("Role")
+        .into_iter()
+        .find(|r| r["metadata"]["name"].as_str().unwrap().ends_with(suffix))
+        .expect("a leader-election Role");
+    assert_eq!(role["metadata"]["namespace"], release_namespace);
     let lease = rendered.flag("lease-name").unwrap();
     let mut lease_rules = role["rules"].as_array().unwrap().clone();
     lease_rules.sort_by_key(|r| r["verbs"].to_string());
@@ -284,6 +303,153 @@ fn rbac_is_least_privilege_without_wildcards() {
             json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": [lease], "verbs": ["get", "update"]}),
         ]
     );
+    let binding = rendered
+        .all("RoleBinding")
+        .into_iter()
+        .find(|b| b["roleRef"]["name"] == role["metadata"]["name"])
+        .expect("a RoleBinding of the leader-election Role");
+    assert_eq!(binding["metadata"]["namespace"], release_namespace);
+    assert_eq!(binding["roleRef"]["kind"], "Role");
+    assert_eq!(
+        binding["subjects"],
+        operator_subjects(rendered, release_namespace)
+    );
+}
+
+#[test]
+fn rbac_is_least_privilege_without_wildcards() {
+    let rendered = default_render();
+    assert_no_wildcards(&rendered);
+    let cluster_role = rendered.one("ClusterRole");
+    assert_eq!(grants(&[cluster_role]), operator_grants());
+
+    // Bound cluster-wide to the operator's ServiceAccount only.
+    let binding = rendered.one("ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], cluster_role["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"],
+        operator_subjects(&rendered, "liveness-system")
+    );
+
+    // The Lease Role is the only Role.
+    assert_eq!(rendered.all("Role").len(), 1);
+    assert_lease_role(&rendered, "liveness-system");
+}
+
+#[test]
+fn rbac_scope_defaults_to_cluster_and_renders_as_before() {
+    let values: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(chart_support::chart_dir().join("values.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(values["rbac"]["scope"], "cluster");
+    let explicit = render(
+        "liveness-operator",
+        "liveness-system",
+        &json!({"aws": {"oidcProvider": OIDC}, "rbac": {"scope": "cluster"}}),
+    )
+    .unwrap();
+    assert_eq!(explicit.objects, default_render().objects);
+}
+
+#[test]
+fn namespaced_scope_gives_each_watched_namespace_a_role_and_nothing_cluster_scoped() {
+    // One watched namespace is the release namespace itself, next to the Lease Role.
+    let watched = ["web", "kyc", "liveness-system"];
+    let rendered = render(
+        "ops",
+        "liveness-system",
+        &json!({
+            "aws": {"oidcProvider": OIDC},
+            "rbac": {"scope": "namespaced"},
+            "watchNamespaces": watched,
+        }),
+    )
+    .unwrap();
+    assert_no_wildcards(&rendered);
+    for kind in ["ClusterRole", "ClusterRoleBinding"] {
+        assert!(
+            rendered.all(kind).is_empty(),
+            "rbac.scope=namespaced renders a {kind}"
+        );
+    }
+    // Nothing else cluster-scoped but the CRD.
+    for object in &rendered.objects {
+        assert!(
+            object["kind"] == "CustomResourceDefinition"
+                || object["metadata"]["namespace"].is_string(),
+            "a cluster-scoped object: {object:#}"
+        );
+    }
+
+    let operator_roles: Vec<&Value> = rendered
+        .all("Role")
+        .into_iter()
+        .filter(|r| r["metadata"]["name"] == "ops-liveness-operator")
+        .collect();
+    let in_namespace = |objects: &[&Value], ns: &str| -> usize {
+        objects
+            .iter()
+            .filter(|o| o["metadata"]["namespace"] == ns)
+            .count()
+    };
+    for ns in watched {
+        assert_eq!(in_namespace(&operator_roles, ns), 1, "one Role in {ns}");
+    }
+    assert_eq!(operator_roles.len(), watched.len());
+    for role in &operator_roles {
+        assert_eq!(grants(&[role]), operator_grants(), "{role:#}");
+        let ns = &role["metadata"]["namespace"];
+        let bindings: Vec<&Value> = rendered
+            .all("RoleBinding")
+            .into_iter()
+            .filter(|b| {
+                &b["metadata"]["namespace"] == ns
+                    && b["roleRef"]["name"] == role["metadata"]["name"]
+            })
+            .collect();
+        assert_eq!(bindings.len(), 1, "one RoleBinding of the Role in {ns}");
+        assert_eq!(
+            bindings[0]["roleRef"],
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ops-liveness-operator"})
+        );
+        assert_eq!(
+            bindings[0]["subjects"],
+            operator_subjects(&rendered, "liveness-system")
+        );
+    }
+    // Besides them: the leader-election pair only.
+    assert_eq!(rendered.all("Role").len(), watched.len() + 1);
+    assert_eq!(rendered.all("RoleBinding").len(), watched.len() + 1);
+    assert_lease_role(&rendered, "liveness-system");
+    assert_eq!(
+        rendered.flag("watch-namespaces").as_deref(),
+        Some("web,kyc,liveness-system")
+    );
+}
+
+#[test]
+fn namespaced_scope_without_watched_namespaces_is_refused() {
+    for values in [
+        json!({"aws": {"oidcProvider": OIDC}, "rbac": {"scope": "namespaced"}}),
+        json!({"aws": {"oidcProvider": OIDC}, "rbac": {"scope": "namespaced"}, "watchNamespaces": []}),
+        // Without the chart's RBAC the scope still says the operator cannot watch everything.
+        json!({"aws": {"oidcProvider": OIDC}, "rbac": {"scope": "namespaced", "create": false}}),
+    ] {
+        let error = render("liveness-operator", "liveness-system", &values).unwrap_err();
+        assert!(
+            error.contains("rbac.scope=namespaced needs watchNamespaces")
+                && error.contains("cannot watch all namespaces"),
+            "{values}: {error}"
+        );
+    }
+    let error = render(
+        "liveness-operator",
+        "liveness-system",
+        &json!({"aws": {"oidcProvider": OIDC}, "rbac": {"scope": "Namespace"}, "watchNamespaces": ["web"]}),
+    )
+    .unwrap_err();
+    assert!(error.contains("/rbac/scope"), "{error}");
 }
 
 #[test]

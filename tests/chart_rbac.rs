@@ -1,8 +1,9 @@
-//! The chart's RBAC is enough, and no more than enough: the real operator binary, running
-//! as the chart's ServiceAccount (a token minted by the test ground's token controller, not
-//! the admin token), reconciles the basic example to Ready, leads through its Lease,
-//! publishes Events and cleans up on delete — while the same identity may not read
-//! Secrets or create LivenessApps.
+//! The chart's RBAC is enough, and no more than enough, with `rbac.scope: cluster` and
+//! `namespaced` alike: the real operator binary, running as the chart's ServiceAccount (a
+//! token minted by the test ground's token controller, not the admin token), reconciles the
+//! basic example to Ready, leads through its Lease, publishes Events and cleans up on
+//! delete — while the same identity may not read Secrets, create LivenessApps, or read or
+//! write LivenessApps and Deployments in a namespace it does not watch.
 
 mod chart_support;
 mod support;
@@ -31,30 +32,28 @@ const RBAC_KINDS: [&str; 5] = [
     "RoleBinding",
 ];
 
-/// Removes what the test made outside its namespace (the ClusterRole), and the namespace.
+/// Removes what the test made: its namespaces and the ClusterRole (if the chart made one).
 struct Cleanup {
     ground: &'static TestGround,
-    namespace: String,
-    cluster_role: String,
+    namespaces: Vec<String>,
+    cluster_roles: Vec<String>,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = self
-            .ground
-            .kubectl()
-            .args([
-                "delete",
-                "clusterrole",
-                &self.cluster_role,
-                "--ignore-not-found",
-            ])
-            .output();
-        let _ = self
-            .ground
-            .kubectl()
-            .args(["delete", "namespace", &self.namespace, "--wait=false"])
-            .output();
+        for (kind, names, flag) in [
+            ("clusterrole", &self.cluster_roles, "--ignore-not-found"),
+            ("namespace", &self.namespaces, "--wait=false"),
+        ] {
+            if !names.is_empty() {
+                let _ = self
+                    .ground
+                    .kubectl()
+                    .args(["delete", kind, flag])
+                    .args(names)
+                    .output();
+            }
+        }
     }
 }
 
@@ -94,52 +93,100 @@ fn kubeconfig_with_token(ground: &TestGround, token: &str, path: &Path) {
     std::fs::write(path, serde_json::to_string_pretty(&config).unwrap()).unwrap();
 }
 
+/// `kubectl auth can-i VERB RESOURCE` as the token of `kubeconfig`, in `namespace` (None:
+/// in all namespaces at once, what only a ClusterRoleBinding gives).
 fn can_i(
     ground: &TestGround,
     kubeconfig: &Path,
     verb: &str,
     resource: &str,
-    namespace: &str,
+    namespace: Option<&str>,
 ) -> bool {
     let out = ground
         .kubectl()
         .env("KUBECONFIG", kubeconfig)
-        .args(["auth", "can-i", verb, resource, "-n", namespace])
+        .args(["auth", "can-i", verb, resource])
+        .args(match namespace {
+            Some(ns) => vec!["-n", ns],
+            None => vec!["--all-namespaces"],
+        })
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim() == "yes"
 }
 
+const LIVENESS_APPS: &str = "livenessapps.faceliveness.dev";
+
+/// What the operator may do in a namespace it watches, and nowhere else.
+const WATCHED_GRANTS: [(&str, &str); 6] = [
+    ("list", LIVENESS_APPS),
+    ("patch", LIVENESS_APPS),
+    ("patch", "livenessapps.faceliveness.dev/status"),
+    ("create", "deployments.apps"),
+    ("delete", "deployments.apps"),
+    ("create", "events.events.k8s.io"),
+];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
+    // rbac.scope=cluster (the default) watching only the release namespace: the
+    // RoleBinding variant of the ClusterRole's grants.
+    let release = unique("chart-rbac");
+    prove_the_charts_rbac("cluster", &release, std::slice::from_ref(&release)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_with_namespaced_rbac_reconciles_in_its_watched_namespaces_only() {
+    // rbac.scope=namespaced watching two namespaces other than the release namespace,
+    // which holds the Lease only: nothing cluster-scoped is installed.
+    let release = unique("chart-rbac-ns");
+    let watched = [format!("{release}-web"), format!("{release}-kyc")];
+    prove_the_charts_rbac("namespaced", &release, &watched).await;
+}
+
+/// Installs the chart's ServiceAccount and RBAC as `helm install <release>
+/// charts/liveness-operator -n <release> --set rbac.scope=<scope>` renders them, watching
+/// `watched`; runs the real operator with that ServiceAccount's token and the Deployment's
+/// own flags; and proves it reconciles the basic example in the last watched namespace to
+/// Ready, leads through its Lease, publishes Events and cleans up on delete, while it may
+/// not touch LivenessApps or Deployments anywhere else.
+async fn prove_the_charts_rbac(scope: &str, release: &str, watched: &[String]) {
     let ground = support::testground::ensure();
     support::kube::install_crd(ground);
     let admin = ground.kube_client().await;
-    let ns = unique("chart-rbac");
-    create_namespace(&admin, &ns).await;
+    let mut namespaces = vec![release.to_string()];
+    namespaces.extend(watched.iter().filter(|ns| *ns != release).cloned());
+    for ns in &namespaces {
+        create_namespace(&admin, ns).await;
+    }
 
-    // The chart as `helm install <ns> charts/liveness-operator -n <ns>` renders it, watching
-    // only this namespace (the RoleBinding variant of the ClusterRole's grants).
     let rendered = chart_support::render(
-        &ns,
-        &ns,
+        release,
+        release,
         &json!({
             "aws": {"oidcProvider": "oidc.eks.us-east-1.amazonaws.com/id/TESTGROUND"},
-            "clusterName": ns,
-            "watchNamespaces": [ns],
+            "clusterName": release,
+            "rbac": {"scope": scope},
+            "watchNamespaces": watched,
         }),
     )
     .expect("the chart renders");
-    let cluster_role = rendered.one("ClusterRole")["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cluster_roles: Vec<String> = rendered
+        .all("ClusterRole")
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        cluster_roles.is_empty(),
+        scope == "namespaced",
+        "a ClusterRole exactly with rbac.scope=cluster: {cluster_roles:?}"
+    );
     let _cleanup = Cleanup {
         ground,
-        namespace: ns.clone(),
-        cluster_role,
+        namespaces: namespaces.clone(),
+        cluster_roles,
     };
-    let manifest: PathBuf = std::env::temp_dir().join(format!("{ns}-rbac.yaml"));
+    let manifest: PathBuf = std::env::temp_dir().join(format!("{release}-rbac.yaml"));
     rendered.write_kinds(&RBAC_KINDS, &manifest);
     succeeded(
         ground
@@ -155,71 +202,93 @@ async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
         .as_str()
         .unwrap()
         .to_string();
-    let token = service_account_token(&admin, &ns, &service_account).await;
-    let kubeconfig = std::env::temp_dir().join(format!("{ns}-operator.kubeconfig"));
+    let token = service_account_token(&admin, release, &service_account).await;
+    let kubeconfig = std::env::temp_dir().join(format!("{release}-operator.kubeconfig"));
     kubeconfig_with_token(ground, &token, &kubeconfig);
 
-    // The token is the ServiceAccount's, not an admin's: it gets what the chart grants only.
-    assert!(can_i(
-        ground,
-        &kubeconfig,
-        "patch",
-        "livenessapps.faceliveness.dev/status",
-        &ns
-    ));
-    assert!(can_i(
-        ground,
-        &kubeconfig,
-        "create",
-        "events.events.k8s.io",
-        &ns
-    ));
-    assert!(
-        !can_i(ground, &kubeconfig, "get", "secrets", &ns),
-        "the operator must not read Secrets"
-    );
-    assert!(!can_i(
-        ground,
-        &kubeconfig,
-        "create",
-        "livenessapps.faceliveness.dev",
-        &ns
-    ));
-    assert!(
-        !can_i(ground, &kubeconfig, "list", "configmaps", "default"),
-        "grants stay in the watched namespace"
-    );
+    // The token is the ServiceAccount's, not an admin's: it gets what the chart grants, in
+    // the watched namespaces only.
+    for ns in watched {
+        for (verb, resource) in WATCHED_GRANTS {
+            assert!(
+                can_i(ground, &kubeconfig, verb, resource, Some(ns)),
+                "{scope}: the operator may {verb} {resource} in the watched {ns}"
+            );
+        }
+    }
+    let unwatched = namespaces
+        .iter()
+        .filter(|ns| !watched.contains(ns))
+        .map(String::as_str)
+        .chain(["default"]);
+    for ns in unwatched.map(Some).chain([None]) {
+        for (verb, resource) in WATCHED_GRANTS.iter().chain(&[
+            ("get", LIVENESS_APPS),
+            ("watch", LIVENESS_APPS),
+            ("update", LIVENESS_APPS),
+            ("get", "deployments.apps"),
+            ("list", "deployments.apps"),
+            ("patch", "deployments.apps"),
+            ("list", "configmaps"),
+        ]) {
+            assert!(
+                !can_i(ground, &kubeconfig, verb, resource, ns),
+                "{scope}: the operator must not {verb} {resource} in {}",
+                ns.unwrap_or("all namespaces")
+            );
+        }
+    }
+    for ns in &namespaces {
+        assert!(
+            !can_i(ground, &kubeconfig, "get", "secrets", Some(ns)),
+            "the operator must not read Secrets"
+        );
+        assert!(!can_i(
+            ground,
+            &kubeconfig,
+            "create",
+            LIVENESS_APPS,
+            Some(ns)
+        ));
+    }
     assert!(!can_i(
         ground,
         &kubeconfig,
         "delete",
         "customresourcedefinitions",
-        &ns
+        None
     ));
 
-    // The Deployment's own flags, where the test harness does not set its own: the Lease
-    // the Role allows is the one the Deployment names.
+    // The Deployment's own flags, where the test harness does not set its own: the
+    // namespaces the Roles cover are the ones it watches, and the Lease the Role allows is
+    // the one it names.
+    let watch_namespaces = rendered
+        .flag("watch-namespaces")
+        .expect("--watch-namespaces");
+    assert_eq!(watch_namespaces, watched.join(","));
     let lease_name = rendered.flag("lease-name").expect("--lease-name");
-    let operator = support::operator::start_with_env(
+    let operator = support::operator::start_watching(
         ground,
-        &ns,
+        release,
+        &watch_namespaces,
         "chart-rbac",
         &["--lease-name", &lease_name],
         &[("KUBECONFIG", kubeconfig.as_os_str())],
     );
 
-    let app = example("basic.yaml", &ns);
+    let ns = watched.last().expect("a watched namespace");
+    let app = example("basic.yaml", ns);
     create_app(&admin, &app).await;
     let name = "onboarding";
-    wait_condition(&admin, &ns, name, ROLES_READY, "True").await;
-    act_as_kubelet(&admin, &ns, name).await;
-    let ready = wait_condition(&admin, &ns, name, READY, "True").await;
+    wait_condition(&admin, ns, name, ROLES_READY, "True").await;
+    act_as_kubelet(&admin, ns, name).await;
+    let ready = wait_condition(&admin, ns, name, READY, "True").await;
     let status = ready.status.expect("status");
     assert!(status.identity_pool_id.is_some(), "{status:?}");
     assert!(status.endpoint_url.is_some(), "{status:?}");
 
-    // It led through the Lease the chart's Role allows.
-    let lease = Api::<Lease>::namespaced(admin.clone(), &ns)
+    // It led through the Lease the chart's Role allows, in the release namespace.
+    let lease = Api::<Lease>::namespaced(admin.clone(), release)
         .get(&lease_name)
         .await
         .expect("the operator created its Lease");
@@ -229,7 +298,7 @@ async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
     );
 
     // It could publish Events on the LivenessApp.
-    let events: Api<Event> = Api::namespaced(admin.clone(), &ns);
+    let events: Api<Event> = Api::namespaced(admin.clone(), ns);
     let reasons: Vec<String> = events
         .list(&ListParams::default())
         .await
@@ -246,7 +315,7 @@ async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
     );
 
     // Delete: the finalizer runs the AWS clean-up and is removed with the chart's grants.
-    Api::<LivenessApp>::namespaced(admin.clone(), &ns)
+    Api::<LivenessApp>::namespaced(admin.clone(), ns)
         .delete(name, &DeleteParams::default())
         .await
         .unwrap();
@@ -254,7 +323,7 @@ async fn operator_with_the_charts_rbac_reconciles_the_basic_example() {
         "the LivenessApp to be gone",
         Duration::from_secs(90),
         async || {
-            Api::<LivenessApp>::namespaced(admin.clone(), &ns)
+            Api::<LivenessApp>::namespaced(admin.clone(), ns)
                 .get_opt(name)
                 .await
                 .unwrap()

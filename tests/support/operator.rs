@@ -46,12 +46,26 @@ pub fn start_with_env(
     extra: &[&str],
     env: &[(&str, &std::ffi::OsStr)],
 ) -> OperatorProcess {
+    start_watching(ground, namespace, namespace, identity, extra, env)
+}
+
+/// Like [`start_with_env`], watching `watch_namespaces` (comma separated, as
+/// `--watch-namespaces` takes them) instead of `namespace`, which keeps the Lease and
+/// names the cluster.
+pub fn start_watching(
+    ground: &TestGround,
+    namespace: &str,
+    watch_namespaces: &str,
+    identity: &str,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> OperatorProcess {
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let log_path = std::env::temp_dir().join(format!("{namespace}-{identity}.log"));
     let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_liveness-operator"))
         .arg("run")
-        .args(["--watch-namespaces", namespace])
+        .args(["--watch-namespaces", watch_namespaces])
         .args(["--lease-namespace", namespace])
         .args(["--pod-name", identity])
         .args(["--metrics-addr", &metrics_addr])

@@ -62,3 +62,43 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $provider := required "aws.oidcProvider is required: set it to your cluster's IAM OIDC provider without https://, e.g. --set aws.oidcProvider=oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E (aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer). The endpoint's backend role trusts its ServiceAccount through it (IRSA)." .Values.aws.oidcProvider }}
 {{- $provider | trimPrefix "https://" | trimSuffix "/" }}
 {{- end }}
+
+{{/* The RBAC scope (cluster or namespaced). A namespaced operator has permissions only
+in the namespaces it watches, so it needs them listed; rendering fails without. */}}
+{{- define "liveness-operator.rbacScope" -}}
+{{- $scope := .Values.rbac.scope | default "cluster" }}
+{{- if and (eq $scope "namespaced") (not .Values.watchNamespaces) }}
+{{- fail "rbac.scope=namespaced needs watchNamespaces: a namespaced operator gets Roles in the namespaces it watches only, so it cannot watch all namespaces. List them, e.g. --set watchNamespaces={web,kyc}, or use rbac.scope=cluster." }}
+{{- end }}
+{{- $scope }}
+{{- end }}
+
+{{/* What the operator does, and nothing more: reconcile LivenessApps (spec read, finalizer
+and status written), server-side apply the endpoint's objects (owned by the LivenessApp,
+so garbage collection removes them) and publish Events. All of it is namespaced: the same
+rules make the ClusterRole (rbac.scope=cluster) or each watched namespace's Role
+(rbac.scope=namespaced). */}}
+{{- define "liveness-operator.operatorRules" -}}
+- apiGroups: ["faceliveness.dev"]
+  resources: ["livenessapps"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["faceliveness.dev"]
+  resources: ["livenessapps/status"]
+  verbs: ["get", "patch", "update"]
+# Needed to set blockOwnerDeletion on the owner references of the endpoint's objects.
+- apiGroups: ["faceliveness.dev"]
+  resources: ["livenessapps/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["services", "configmaps", "serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
