@@ -625,6 +625,8 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
             "clusterName": "prod-eu",
             "resyncPeriod": "5m",
             "extraLivenessRegions": ["eu-central-2", "ca-central-1"],
+            "adoptablePools": ["web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"],
+            "allowedOutputBuckets": ["liveness-{namespace}-*", "shared-audit"],
             "logFormat": "json",
             "metrics": {"serviceMonitor": {"enabled": true, "labels": {"release": "prometheus"}}},
         }),
@@ -645,6 +647,14 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
     assert_eq!(
         rendered.flag("extra-liveness-regions").as_deref(),
         Some("eu-central-2,ca-central-1")
+    );
+    assert_eq!(
+        rendered.flag("adoptable-pools").as_deref(),
+        Some("web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9")
+    );
+    assert_eq!(
+        rendered.flag("allowed-output-buckets").as_deref(),
+        Some("liveness-{namespace}-*,shared-audit")
     );
     assert_eq!(rendered.flag("log-format").as_deref(), Some("json"));
     assert_eq!(
