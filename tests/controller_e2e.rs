@@ -728,3 +728,64 @@ async fn a_bucket_outside_the_allowed_patterns_is_refused_with_no_aws_call() {
         "a refused app made AWS calls:\n{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_object_with_a_childs_name_is_reported_and_left_untouched() {
+    let fx = Fixture::new("e2e-foreign").await;
+    let taken = fx.identity("onboarding").config_map_name();
+    let config_maps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), &fx.ns);
+    let theirs: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": taken, "namespace": fx.ns},
+        "data": {"owner": "someone else"}
+    }))
+    .unwrap();
+    config_maps
+        .create(&Default::default(), &theirs)
+        .await
+        .unwrap();
+    let _operator = fx.operator("a");
+    create_app(&fx.client, &example("basic.yaml", &fx.ns)).await;
+
+    let app = wait_condition(&fx.client, &fx.ns, "onboarding", ENDPOINT_READY, "False").await;
+    let (_, reason, message, _) = support::kube::condition(&app, ENDPOINT_READY).unwrap();
+    assert_eq!(reason, "Conflict", "{message}");
+    assert!(
+        message.contains(&format!(
+            "ConfigMap {}/{taken} exists and is not this LivenessApp's",
+            fx.ns
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        support::kube::condition(&app, IDENTITY_POOL_READY)
+            .unwrap()
+            .0,
+        "True",
+        "the AWS steps before it passed"
+    );
+    // Left exactly as it was: no data of ours, no field of our manager, no owner.
+    let after = config_maps.get(&taken).await.unwrap();
+    assert_eq!(
+        after.data,
+        Some([("owner".to_string(), "someone else".to_string())].into())
+    );
+    assert!(after.metadata.owner_references.is_none());
+    assert!(
+        after
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .all(|f| f.manager.as_deref() != Some("liveness-operator")),
+        "{:?}",
+        after.metadata.managed_fields
+    );
+    eventually("a Conflict warning", Duration::from_secs(20), async || {
+        fx.events("onboarding")
+            .await
+            .iter()
+            .any(|(reason, note)| reason == "Conflict" && note.contains(&taken))
+            .then_some(())
+    })
+    .await;
+}

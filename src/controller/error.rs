@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::apply::ApplyError;
 use super::step::Step;
 use crate::aws::{AwsError, Category};
 use crate::validate::Problem;
@@ -52,6 +53,9 @@ pub enum Error {
         /// The failed call.
         source: kube::Error,
     },
+    /// A child object of that name exists and is not the app's; it is left untouched.
+    #[error("{0}")]
+    ForeignObject(String),
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
@@ -73,6 +77,7 @@ impl Error {
     pub fn step(&self) -> Step {
         match self {
             Error::InvalidSpec(_) => Step::Validate,
+            Error::ForeignObject(_) => Step::KubeObjects,
             Error::Aws { step, .. } | Error::Kube { step, .. } => *step,
             Error::Finalizer(_) => Step::Status,
         }
@@ -82,6 +87,7 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Error::InvalidSpec(_) => "InvalidSpec",
+            Error::ForeignObject(_) => "Conflict",
             Error::Aws { source, .. } => match source.code() {
                 Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
                     "AccessDenied"
@@ -104,6 +110,7 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Error::InvalidSpec(_) => ErrorCategory::InvalidSpec,
+            Error::ForeignObject(_) => ErrorCategory::NeedsChange,
             Error::Aws { source, .. } => match source.category() {
                 Category::Transient => ErrorCategory::Transient,
                 Category::NeedsChange => ErrorCategory::NeedsChange,
@@ -113,6 +120,18 @@ impl Error {
                 ..
             } if status.code == 422 || status.code == 400 => ErrorCategory::NeedsChange,
             Error::Kube { .. } | Error::Finalizer(_) => ErrorCategory::Transient,
+        }
+    }
+}
+
+impl From<ApplyError> for Error {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            foreign @ ApplyError::Foreign { .. } => Error::ForeignObject(foreign.to_string()),
+            ApplyError::Kube(source) => Error::Kube {
+                step: Step::KubeObjects,
+                source,
+            },
         }
     }
 }

@@ -118,15 +118,18 @@ async fn pipeline(
             backend_role_arn: &done.backend_role_arn,
         },
     );
-    let deployment = apply_objects(ctx, &objects)
-        .await
-        .map_err(Error::kube(Step::KubeObjects))?;
+    let deployment = apply_objects(ctx, &objects, &app_ok.uid).await?;
     Ok(endpoint_observation(&deployment))
 }
 
-async fn apply_objects(ctx: &Context, objects: &DesiredKube) -> Result<Deployment, kube::Error> {
-    apply::apply(&ctx.client, &objects.service_account).await?;
-    apply::apply(&ctx.client, &objects.config_map).await?;
-    apply::apply(&ctx.client, &objects.service).await?;
-    apply::apply(&ctx.client, &objects.deployment).await
+async fn apply_objects(
+    ctx: &Context,
+    objects: &DesiredKube,
+    owner_uid: &str,
+) -> Result<Deployment, Error> {
+    let client = &ctx.client;
+    apply::apply(client, &objects.service_account, owner_uid).await?;
+    apply::apply(client, &objects.config_map, owner_uid).await?;
+    apply::apply(client, &objects.service, owner_uid).await?;
+    Ok(apply::apply(client, &objects.deployment, owner_uid).await?)
 }
