@@ -8,6 +8,7 @@
 //! instead; a flag given explicitly overrides the same field of the settings.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +40,64 @@ pub struct EndpointSettings {
     /// Cognito identity pool the browser gets credentials from (shown in /v1/config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_pool_id: Option<String>,
-    /// URL browsers reach the endpoint at; without it /v1/config gives relative URLs.
+    /// URL browsers reach the endpoint at; without it /v1/config gives relative URLs. Also
+    /// the `iss` of verdicts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// `<namespace>/<name>` of the LivenessApp: part of every session token's HMAC, and the
+    /// verdict's `iss` (`liveness-api:<namespace>/<name>`) when there is no public URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// Who may call the endpoint. The binary refuses to start without a choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthSettings>,
+    /// Send the confidence score to the browser (AWS's guidance: don't). Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expose_confidence: bool,
+    /// File holding the per-app HMAC key that binds session tokens (mounted from the
+    /// app's Secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key_file: Option<PathBuf>,
+    /// PEM file with the ES256 verdict signing key (PKCS#8), the current key first and
+    /// the previous one after it (kept in the JWKS for one rotation period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_file: Option<PathBuf>,
+    /// Challenge preferences for CreateFaceLivenessSession, in order
+    /// (`FaceMovementAndLightChallenge`, `FaceMovementChallenge`); empty is AWS's default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub challenges: Vec<String>,
+    /// Address of `/metrics`, a port the Service does not expose to browsers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// How callers authenticate (`spec.endpoint.auth`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", rename_all_fields = "camelCase", tag = "mode")]
+pub enum AuthSettings {
+    /// `Authorization: Bearer` with an ID or access token of a Cognito user pool.
+    Cognito {
+        /// The user pool id, `<region>_<id>`.
+        user_pool_id: String,
+        /// App clients whose tokens are accepted (`aud` of ID tokens, `client_id` of
+        /// access tokens).
+        client_ids: Vec<String>,
+        /// Where the JWKS is, when not at the issuer's standard address.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jwks_url: Option<String>,
+    },
+    /// `Authorization: Bearer` with a token of any OpenID Connect issuer.
+    Oidc {
+        /// The issuer URL (`iss`); the JWKS is found through its discovery document.
+        issuer: String,
+        /// Accepted `aud` values.
+        audiences: Vec<String>,
+        /// Where the JWKS is, when discovery is not to be used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jwks_url: Option<String>,
+    },
+    /// Anyone may call (guest apps); limits then apply per client IP.
+    None,
 }
 
 /// Output of session images.
@@ -75,6 +131,26 @@ impl EndpointSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_is_tagged_by_its_mode() {
+        let settings = EndpointSettings {
+            auth: Some(AuthSettings::Cognito {
+                user_pool_id: "us-east-1_Abc".into(),
+                client_ids: vec!["client1".into()],
+                jwks_url: None,
+            }),
+            ..Default::default()
+        };
+        let json = settings.to_json();
+        assert_eq!(
+            json,
+            r#"{"auth":{"mode":"cognito","userPoolId":"us-east-1_Abc","clientIds":["client1"]}}"#
+        );
+        assert_eq!(EndpointSettings::from_json(&json).unwrap(), settings);
+        let none = EndpointSettings::from_json(r#"{"auth":{"mode":"none"}}"#).unwrap();
+        assert_eq!(none.auth, Some(AuthSettings::None));
+    }
 
     #[test]
     fn settings_round_trip_and_leave_out_what_is_unset() {

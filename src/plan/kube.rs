@@ -245,6 +245,8 @@ pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSetting
         // No public URL: browsers reach the endpoint through the app's own ingress, so
         // /v1/config answers the relative /v1/sessions.
         public_url: None,
+        app: Some(format!("{}/{}", app.identity.namespace, app.identity.name)),
+        ..Default::default()
     }
 }
 

@@ -188,6 +188,8 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
             }),
             identity_pool_id: Some("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".into()),
             public_url: None,
+            app: Some("web/onboarding".into()),
+            ..Default::default()
         }
     );
 }
