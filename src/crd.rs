@@ -6,6 +6,10 @@
 //! CEL rules (enforced by Kubernetes 1.25+) and are repeated in [`crate::validate`], which
 //! the controller runs on every cluster.
 
+mod expose;
+
+pub use expose::{Challenge, ExposeSpec, HttpRouteExpose, IngressExpose, ParentRef};
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -155,6 +159,17 @@ pub struct EndpointSpec {
     /// Store reference and audit images in S3 (a bucket in the same account and region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputSpec>,
+
+    /// Make the endpoint reachable from browsers through an Ingress or a Gateway API
+    /// HTTPRoute owned by this app; its public URL becomes status.endpointUrl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expose: Option<ExposeSpec>,
+
+    /// Liveness challenges to ask for, in order of preference. `FaceMovementChallenge` has
+    /// no flashing lights (photosensitive users). Default: AWS's choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2))]
+    pub challenges: Vec<Challenge>,
 }
 
 /// Where Rekognition stores session images.
@@ -191,6 +206,8 @@ impl Default for EndpointSpec {
             allowed_origins: Vec::new(),
             audit_images_limit: 0,
             output: None,
+            expose: None,
+            challenges: Vec::new(),
         }
     }
 }
@@ -246,10 +263,23 @@ pub mod condition {
     pub const IDENTITY_POOL_READY: &str = "IdentityPoolReady";
     /// Client/guest/backend roles and their policies exist, are in sync and are linked.
     pub const ROLES_READY: &str = "RolesReady";
-    /// The endpoint Deployment, Service, ServiceAccount and ConfigMap are applied.
+    /// The endpoint Deployment, Service, ServiceAccount, ConfigMap (and route, when
+    /// exposed) are applied and a replica is available.
     pub const ENDPOINT_READY: &str = "EndpointReady";
+    /// kstatus: a change is being applied (True until Ready, unless Stalled).
+    pub const RECONCILING: &str = "Reconciling";
+    /// kstatus: the app cannot progress until the user changes something (invalid spec,
+    /// adoption refused, a conflicting object, a missing permission or API).
+    pub const STALLED: &str = "Stalled";
     /// All condition types.
-    pub const ALL: [&str; 4] = [READY, IDENTITY_POOL_READY, ROLES_READY, ENDPOINT_READY];
+    pub const ALL: [&str; 6] = [
+        READY,
+        IDENTITY_POOL_READY,
+        ROLES_READY,
+        ENDPOINT_READY,
+        RECONCILING,
+        STALLED,
+    ];
 }
 
 #[cfg(test)]

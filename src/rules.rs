@@ -301,6 +301,46 @@ pub fn user_pool_client_id(id: &str) -> Result<&str, String> {
     }
 }
 
+/// A DNS-1123 subdomain: a host name, or the name of a Kubernetes object (Secret, Gateway).
+pub fn dns_subdomain(value: &str) -> Result<&str, String> {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && l.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "'{value}' is not a DNS name: use lowercase letters, digits, '-' and '.', e.g. liveness.example.com"
+        ))
+    }
+}
+
+/// A URL path prefix, `/` or `/segment[/…]`, returned without a trailing slash (but `/`).
+pub fn path_prefix(value: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~".contains(c);
+    if value.starts_with('/')
+        && value.len() <= 1024
+        && value.chars().all(allowed)
+        && !value.contains("//")
+    {
+        let trimmed = value.trim_end_matches('/');
+        Ok(if trimmed.is_empty() {
+            "/".into()
+        } else {
+            trimmed.into()
+        })
+    } else {
+        Err(format!(
+            "'{value}' is not a path prefix: start with '/' and use letters, digits, '-', '.', '_', '~', e.g. /liveness"
+        ))
+    }
+}
+
 /// A URL browsers use to reach the endpoint, without a trailing slash.
 pub fn public_url(raw: &str) -> Result<String, String> {
     let url = url::Url::parse(raw).map_err(|e| {

@@ -13,7 +13,11 @@ use std::collections::HashSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Resource;
 
-use crate::crd::{DeletionPolicy, IdentityPoolSpec, LivenessApp, OutputSpec};
+mod expose;
+
+pub use expose::{Exposure, Route};
+
+use crate::crd::{Challenge, DeletionPolicy, IdentityPoolSpec, LivenessApp, OutputSpec};
 use crate::env::OperatorEnv;
 use crate::ids::PoolId;
 use crate::names::AppIdentity;
@@ -51,6 +55,17 @@ pub struct ValidatedApp {
     pub pool: ValidatedPool,
     /// The endpoint.
     pub endpoint: ValidatedEndpoint,
+}
+
+impl ValidatedApp {
+    /// The URL browsers reach the endpoint at: the public URL when exposed, else the
+    /// Service's in-cluster URL.
+    pub fn endpoint_url(&self) -> String {
+        match &self.endpoint.exposure {
+            Some(exposure) => exposure.public_url.clone(),
+            None => self.identity.endpoint_url(),
+        }
+    }
 }
 
 /// The identity pool, created or adopted.
@@ -95,6 +110,10 @@ pub struct ValidatedEndpoint {
     pub audit_images_limit: i32,
     /// Where session images are stored.
     pub output: Option<OutputSpec>,
+    /// The route browsers reach the endpoint through, and its public URL.
+    pub exposure: Option<Exposure>,
+    /// Challenge preferences, in order.
+    pub challenges: Vec<Challenge>,
 }
 
 /// Every problem of `app`, or the app in validated form.
@@ -138,6 +157,11 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         let namespace = meta.namespace.as_deref().unwrap_or_default();
         check_output(output, &spec.region, namespace, env, &mut p);
     }
+    let exposure = match &endpoint.expose {
+        Some(expose) => expose::check_expose(expose, &mut p).map(Some),
+        None => Some(None),
+    };
+    let challenges = expose::check_challenges(&endpoint.challenges, &mut p);
     let owner = app.controller_owner_ref(&()).map(|mut owner| {
         // Foreground deletion of the app waits for its objects.
         owner.block_owner_deletion = Some(true);
@@ -152,6 +176,7 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         Some(confidence_threshold),
         Some(audit_images_limit),
         Some(owner),
+        Some(exposure),
     ) = (
         name,
         namespace,
@@ -161,6 +186,7 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         confidence_threshold,
         audit_images_limit,
         owner,
+        exposure,
     )
     else {
         return Err(p.0);
@@ -185,6 +211,8 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
             allowed_origins,
             audit_images_limit,
             output: endpoint.output.clone(),
+            exposure,
+            challenges,
         },
     })
 }

@@ -9,103 +9,14 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Service, ServiceAccount};
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Api, Client, ResourceExt};
-use liveness_operator::contract::{EndpointSettings, SETTINGS_ENV};
-use liveness_operator::crd::{LivenessApp, condition::*};
-use liveness_operator::names::{AppIdentity, RoleKind};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use liveness_operator::crd::condition::*;
+use liveness_operator::names::RoleKind;
 use serde_json::json;
-use support::kube::{
-    act_as_kubelet, create_app, create_namespace, example, get_app, wait_condition,
-};
-use support::operator::{OperatorProcess, eventually};
-use support::testground::{TestGround, unique};
-
-struct Fixture {
-    ground: &'static TestGround,
-    client: Client,
-    ns: String,
-}
-
-impl Fixture {
-    async fn new(prefix: &str) -> Self {
-        let ground = support::testground::ensure();
-        support::kube::install_crd(ground);
-        let client = ground.kube_client().await;
-        let ns = unique(prefix);
-        create_namespace(&client, &ns).await;
-        Self { ground, client, ns }
-    }
-
-    fn operator(&self, identity: &str) -> OperatorProcess {
-        support::operator::start(self.ground, &self.ns, identity, &[])
-    }
-
-    /// Names the operator derives for `app` (the tests run it with --cluster-name = ns).
-    fn identity(&self, app: &str) -> AppIdentity {
-        AppIdentity {
-            cluster: self.ns.clone(),
-            namespace: self.ns.clone(),
-            name: app.into(),
-        }
-    }
-
-    fn apps(&self) -> Api<LivenessApp> {
-        Api::namespaced(self.client.clone(), &self.ns)
-    }
-
-    async fn wait_ready(&self, name: &str) -> LivenessApp {
-        wait_condition(&self.client, &self.ns, name, ROLES_READY, "True").await;
-        act_as_kubelet(&self.client, &self.ns, name).await;
-        wait_condition(&self.client, &self.ns, name, READY, "True").await
-    }
-
-    /// Creates `app`, waits until its AWS objects are in sync; returns its pool id.
-    async fn provision(&self, app: &LivenessApp) -> String {
-        create_app(&self.client, app).await;
-        let name = app.metadata.name.as_deref().unwrap();
-        let app = wait_condition(&self.client, &self.ns, name, ROLES_READY, "True").await;
-        app.status.unwrap().identity_pool_id.unwrap()
-    }
-
-    /// Deletes the app and waits until the finalizer let it go.
-    async fn delete_and_wait_gone(&self, name: &str) {
-        self.apps()
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
-        eventually(
-            &format!("{name} gone"),
-            Duration::from_secs(60),
-            async || {
-                get_app(&self.client, &self.ns, name)
-                    .await
-                    .is_none()
-                    .then_some(())
-            },
-        )
-        .await;
-    }
-
-    async fn event_reasons(&self, app: &str) -> Vec<String> {
-        self.events(app)
-            .await
-            .into_iter()
-            .map(|(reason, _)| reason)
-            .collect()
-    }
-
-    /// (reason, message) of the events on `app`.
-    async fn events(&self, app: &str) -> Vec<(String, String)> {
-        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
-        let list = events.list(&ListParams::default()).await.unwrap();
-        list.items
-            .into_iter()
-            .filter(|e| e.involved_object.name.as_deref() == Some(app))
-            .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
-            .collect()
-    }
-}
+use support::fixture::{Fixture, endpoint_settings, named};
+use support::kube::{act_as_kubelet, create_app, example, wait_condition};
+use support::operator::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
@@ -223,30 +134,6 @@ async fn every_example_becomes_ready_with_its_aws_objects_and_workloads() {
             .await
             .contains(&"Adopted".to_string())
     );
-}
-
-/// The settings the operator gave the endpoint (the one contract between them).
-fn endpoint_settings(deployment: &Deployment) -> EndpointSettings {
-    let env = deployment_env(deployment);
-    let json = env.get(SETTINGS_ENV).expect("the settings variable");
-    EndpointSettings::from_json(json).expect("settings parse")
-}
-
-fn deployment_env(deployment: &Deployment) -> std::collections::BTreeMap<String, String> {
-    let pod = deployment
-        .spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap();
-    pod.containers[0]
-        .env
-        .iter()
-        .flatten()
-        .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -520,13 +407,6 @@ async fn two_operators_elect_one_leader_and_the_standby_takes_over() {
     .await;
     wait_condition(&fx.client, &fx.ns, "after-failover", ROLES_READY, "True").await;
     assert!(standby.is_running(), "{}", standby.log());
-}
-
-/// The basic example under another name.
-fn named(namespace: &str, name: &str) -> LivenessApp {
-    let mut app = example("basic.yaml", namespace);
-    app.metadata.name = Some(name.into());
-    app
 }
 
 #[test]

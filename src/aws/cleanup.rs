@@ -67,6 +67,12 @@ pub(crate) async fn run(
         if let Some(role) = iam.get_role(&name, &arn).await?
             && desired.owns(&role.tags)
         {
+            // The operator may delete inline policies only of roles that carry the
+            // cluster's boundary: put it back first if someone removed it.
+            let boundary = desired.client_role.permissions_boundary.as_str();
+            if role.boundary.as_deref() != Some(boundary) {
+                iam.put_boundary(&name, &arn, boundary).await?;
+            }
             iam.delete_role(&name, &arn).await?;
             record(Action::Deleted, AwsObject::Role(kind, name), "");
         }

@@ -60,6 +60,33 @@ where
         .await?)
 }
 
+/// Deletes the object `name` of kind `K` if it exists and is the app's (a route no
+/// longer wanted); a missing object, or a kind the cluster does not serve, is done.
+pub async fn delete_owned<K>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    owner_uid: &str,
+) -> Result<(), kube::Error>
+where
+    K: Resource<Scope = NamespaceResourceScope> + DeserializeOwned + Clone + Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    match api.get_opt(name).await {
+        Ok(Some(existing)) if is_controlled_by(&existing, owner_uid) => {
+            match api.delete(name, &Default::default()).await {
+                Ok(_) => Ok(()),
+                Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether `object`'s controller owner reference is the app with `owner_uid`.
 pub fn is_controlled_by<K: Resource>(object: &K, owner_uid: &str) -> bool {
     object

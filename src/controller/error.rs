@@ -56,6 +56,11 @@ pub enum Error {
     /// A child object of that name exists and is not the app's; it is left untouched.
     #[error("{0}")]
     ForeignObject(String),
+    /// The app asks for an HTTPRoute and the cluster does not serve Gateway API.
+    #[error(
+        "this cluster does not serve HTTPRoute (gateway.networking.k8s.io/v1): install the Gateway API CRDs (standard channel of a v1.x release, kubectl apply --server-side -f standard-install.yaml), or expose the app with an ingress instead; the operator checks again at every resync, no restart needed"
+    )]
+    RouteApiMissing,
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
@@ -77,7 +82,7 @@ impl Error {
     pub fn step(&self) -> Step {
         match self {
             Error::InvalidSpec(_) => Step::Validate,
-            Error::ForeignObject(_) => Step::KubeObjects,
+            Error::ForeignObject(_) | Error::RouteApiMissing => Step::KubeObjects,
             Error::Aws { step, .. } | Error::Kube { step, .. } => *step,
             Error::Finalizer(_) => Step::Status,
         }
@@ -88,6 +93,7 @@ impl Error {
         match self {
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::ForeignObject(_) => "Conflict",
+            Error::RouteApiMissing => "GatewayApiMissing",
             Error::Aws { source, .. } => match source.code() {
                 Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
                     "AccessDenied"
@@ -110,7 +116,7 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Error::InvalidSpec(_) => ErrorCategory::InvalidSpec,
-            Error::ForeignObject(_) => ErrorCategory::NeedsChange,
+            Error::ForeignObject(_) | Error::RouteApiMissing => ErrorCategory::NeedsChange,
             Error::Aws { source, .. } => match source.category() {
                 Category::Transient => ErrorCategory::Transient,
                 Category::NeedsChange => ErrorCategory::NeedsChange,

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, Client};
@@ -153,6 +154,7 @@ struct WatchedApis {
     services: Api<Service>,
     config_maps: Api<ConfigMap>,
     service_accounts: Api<ServiceAccount>,
+    ingresses: Api<Ingress>,
 }
 
 fn watched_apis(client: &Client, namespaces: &[String]) -> Vec<WatchedApis> {
@@ -162,6 +164,7 @@ fn watched_apis(client: &Client, namespaces: &[String]) -> Vec<WatchedApis> {
         services: scoped_api(client, ns),
         config_maps: scoped_api(client, ns),
         service_accounts: scoped_api(client, ns),
+        ingresses: scoped_api(client, ns),
     };
     if namespaces.is_empty() {
         vec![scoped(None)]
@@ -187,7 +190,8 @@ async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Con
         .owns(apis.deployments, owned.clone())
         .owns(apis.services, owned.clone())
         .owns(apis.config_maps, owned.clone())
-        .owns(apis.service_accounts, owned)
+        .owns(apis.service_accounts, owned.clone())
+        .owns(apis.ingresses, owned)
         .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
         .shutdown_on_signal()
         .run(reconcile::reconcile, error_policy, ctx)

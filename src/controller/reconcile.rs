@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, ResourceExt};
@@ -22,6 +23,7 @@ use super::{apply, cleanup, events, report};
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
+use crate::plan::route::{HTTPRoute, RouteObject};
 use crate::validate::validate;
 
 /// Entry point for the kube-runtime Controller.
@@ -64,7 +66,7 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
             let done = provisioned.as_ref().expect("the AWS step ran");
             let mut observations = aws_ready_observations(&done.aws);
             observations.push(endpoint);
-            report::status(app, ctx, observations, Some(done)).await
+            report::status(app, ctx, observations, None, Some(done)).await
         }
         Err(error) => Err(error),
     };
@@ -107,6 +109,7 @@ async fn pipeline(
         .insert(Provisioning {
             identity: app_ok.identity.clone(),
             aws: done,
+            endpoint_url: app_ok.endpoint_url(),
         })
         .aws;
     // 4. apply Kubernetes.
@@ -131,5 +134,43 @@ async fn apply_objects(
     apply::apply(client, &objects.service_account, owner_uid).await?;
     apply::apply(client, &objects.config_map, owner_uid).await?;
     apply::apply(client, &objects.service, owner_uid).await?;
-    Ok(apply::apply(client, &objects.deployment, owner_uid).await?)
+    let deployment = apply::apply(client, &objects.deployment, owner_uid).await?;
+    apply_route(ctx, objects, owner_uid).await?;
+    Ok(deployment)
+}
+
+/// The route the app asks for, and no other: a route of the other kind (or any, when
+/// the app is no longer exposed) is deleted.
+async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> Result<(), Error> {
+    let client = &ctx.client;
+    let name = objects.service.name_any();
+    let namespace = objects.service.namespace().unwrap_or_default();
+    let kube = Error::kube(Step::KubeObjects);
+    match &objects.route {
+        Some(RouteObject::Ingress(ingress)) => {
+            apply::apply(client, ingress, owner_uid).await?;
+            apply::delete_owned::<HTTPRoute>(client, &namespace, &name, owner_uid)
+                .await
+                .map_err(kube)
+        }
+        Some(RouteObject::HttpRoute(route)) => {
+            match apply::apply(client, route, owner_uid).await {
+                Err(apply::ApplyError::Kube(kube::Error::Api(status))) if status.code == 404 => {
+                    return Err(Error::RouteApiMissing);
+                }
+                applied => applied?,
+            };
+            apply::delete_owned::<Ingress>(client, &namespace, &name, owner_uid)
+                .await
+                .map_err(kube)
+        }
+        None => {
+            apply::delete_owned::<Ingress>(client, &namespace, &name, owner_uid)
+                .await
+                .map_err(Error::kube(Step::KubeObjects))?;
+            apply::delete_owned::<HTTPRoute>(client, &namespace, &name, owner_uid)
+                .await
+                .map_err(kube)
+        }
+    }
 }

@@ -8,9 +8,9 @@ use kube::{Api, ResourceExt};
 use serde_json::json;
 
 use super::context::Context;
-use super::error::Error;
+use super::error::{Error, ErrorCategory};
 use super::events;
-use super::status::{Observation, conditions, failure_observations};
+use super::status::{Observation, Stall, conditions, failure_observations};
 use super::step::Step;
 use crate::aws::Provisioned;
 use crate::crd::{FIELD_MANAGER, LivenessApp, LivenessAppStatus};
@@ -23,6 +23,8 @@ pub struct Provisioning {
     pub identity: AppIdentity,
     /// The AWS objects.
     pub aws: Provisioned,
+    /// Where browsers reach the endpoint ([`crate::validate::ValidatedApp::endpoint_url`]).
+    pub endpoint_url: String,
 }
 
 /// Reports `error`: its step's condition (unless the status itself failed), a Warning
@@ -42,7 +44,15 @@ pub async fn failure(
     );
     if error.step() != Step::Status {
         let observations = failure_observations(error, provisioned.map(|p| &p.aws));
-        if let Err(status_error) = status(app, ctx, observations, provisioned).await {
+        let stall = match error.category() {
+            ErrorCategory::Transient => None,
+            ErrorCategory::InvalidSpec | ErrorCategory::NeedsChange => Some(Stall {
+                reason: error.reason().to_string(),
+                message: error.to_string(),
+            }),
+        };
+        if let Err(status_error) = status(app, ctx, observations, stall.as_ref(), provisioned).await
+        {
             tracing::warn!(error = %status_error, "could not write the status");
         }
     }
@@ -58,6 +68,7 @@ pub async fn status(
     app: &LivenessApp,
     ctx: &Context,
     observations: Vec<Observation>,
+    stall: Option<&Stall>,
     done: Option<&Provisioning>,
 ) -> Result<(), Error> {
     let generation = app.metadata.generation.unwrap_or_default();
@@ -68,6 +79,7 @@ pub async fn status(
         conditions: conditions(
             &previous.conditions,
             observations,
+            stall,
             generation,
             Timestamp::now(),
         ),
@@ -88,7 +100,7 @@ pub async fn status(
             .map(|p| p.backend_role_arn.clone())
             .or(previous.backend_role_arn),
         endpoint_url: done
-            .map(|d| d.identity.endpoint_url())
+            .map(|d| d.endpoint_url.clone())
             .or(previous.endpoint_url),
         frontend_config_map: done
             .map(|d| d.identity.config_map_name())

@@ -68,17 +68,53 @@ pub fn ready_from(components: &[Observation]) -> Observation {
     }
 }
 
-/// New condition list: `components` plus the derived Ready, for `generation` at `now`,
-/// keeping each condition's lastTransitionTime when its status did not change.
+/// Why an app cannot progress without a change by the user (kstatus `Stalled`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stall {
+    /// CamelCase reason, e.g. `InvalidSpec`.
+    pub reason: String,
+    /// What to change.
+    pub message: String,
+}
+
+/// kstatus conditions beside Ready: `Stalled` when the app waits for the user, else
+/// `Reconciling` until Ready; both False once Ready.
+pub fn kstatus(ready: &Observation, stall: Option<&Stall>) -> [Observation; 2] {
+    match stall {
+        Some(stall) => [
+            Observation::failed(
+                condition::RECONCILING,
+                "Stalled",
+                "waits for a change, see Stalled",
+            ),
+            Observation::ok(condition::STALLED, &stall.reason, stall.message.clone()),
+        ],
+        None if ready.status == "True" => [
+            Observation::failed(condition::RECONCILING, "Ready", "nothing left to apply"),
+            Observation::failed(condition::STALLED, "Ready", "not stalled"),
+        ],
+        None => [
+            Observation::ok(condition::RECONCILING, &ready.reason, ready.message.clone()),
+            Observation::failed(condition::STALLED, "Progressing", "progressing"),
+        ],
+    }
+}
+
+/// New condition list: `components` plus the derived Ready and kstatus conditions, for
+/// `generation` at `now`, keeping each condition's lastTransitionTime when its status did
+/// not change.
 pub fn conditions(
     existing: &[Condition],
     components: Vec<Observation>,
+    stall: Option<&Stall>,
     generation: i64,
     now: Timestamp,
 ) -> Vec<Condition> {
     let ready = ready_from(&components);
+    let health = kstatus(&ready, stall);
     let mut all = vec![ready];
     all.extend(components);
+    all.extend(health);
     condition::ALL
         .iter()
         .filter_map(|type_| all.iter().find(|o| o.type_ == *type_))
@@ -223,14 +259,43 @@ mod tests {
     #[test]
     fn ready_when_every_component_is_true_and_each_carries_the_generation() {
         let now = Timestamp::now();
-        let conds = conditions(&[], all_true(), 7, now);
+        let conds = conditions(&[], all_true(), None, 7, now);
         let types: Vec<_> = conds.iter().map(|c| c.type_.as_str()).collect();
         assert_eq!(types, condition::ALL);
-        assert!(
-            conds
-                .iter()
-                .all(|c| c.status == "True" && c.observed_generation == Some(7))
+        assert!(conds.iter().all(|c| c.observed_generation == Some(7)));
+        let status = |t: &str| conds.iter().find(|c| c.type_ == t).unwrap().status.clone();
+        for t in &condition::ALL[..4] {
+            assert_eq!(status(t), "True", "{t}");
+        }
+        // kstatus: a Ready app is neither reconciling nor stalled.
+        assert_eq!(status(condition::RECONCILING), "False");
+        assert_eq!(status(condition::STALLED), "False");
+    }
+
+    #[test]
+    fn kstatus_says_reconciling_until_ready_and_stalled_when_the_user_must_act() {
+        let mut waiting = all_true();
+        waiting[2] = Observation::failed(condition::ENDPOINT_READY, "Unavailable", "0/2");
+        let conds = conditions(&[], waiting, None, 1, Timestamp::now());
+        let get = |conds: &[Condition], t: &str| {
+            let c = conds.iter().find(|c| c.type_ == t).unwrap();
+            (c.status.clone(), c.reason.clone())
+        };
+        assert_eq!(
+            get(&conds, condition::RECONCILING),
+            ("True".into(), "Unavailable".into())
         );
+        assert_eq!(get(&conds, condition::STALLED).0, "False");
+        let stall = Stall {
+            reason: "InvalidSpec".into(),
+            message: "spec.region: bad".into(),
+        };
+        let stalled = conditions(&[], all_true(), Some(&stall), 1, Timestamp::now());
+        assert_eq!(
+            get(&stalled, condition::STALLED),
+            ("True".into(), "InvalidSpec".into())
+        );
+        assert_eq!(get(&stalled, condition::RECONCILING).0, "False");
     }
 
     #[test]
@@ -241,7 +306,7 @@ mod tests {
             "AccessDenied",
             "grant iam:CreateRole to the operator",
         );
-        let conds = conditions(&[], obs, 1, Timestamp::now());
+        let conds = conditions(&[], obs, None, 1, Timestamp::now());
         assert_eq!(conds[0].status, "False");
         assert_eq!(conds[0].reason, "AccessDenied");
         assert_eq!(conds[0].message, "grant iam:CreateRole to the operator");
@@ -250,12 +315,12 @@ mod tests {
     #[test]
     fn last_transition_time_moves_only_when_the_status_flips() {
         let t0 = Timestamp::now() - k8s_openapi::jiff::SignedDuration::from_hours(1);
-        let first = conditions(&[], all_true(), 1, t0);
+        let first = conditions(&[], all_true(), None, 1, t0);
         let t1 = Timestamp::now();
         let mut obs = all_true();
         obs[0].message = "still fine, new words".into();
         obs[2] = Observation::failed(condition::ENDPOINT_READY, "Unavailable", "0/2");
-        let second = conditions(&first, obs, 2, t1);
+        let second = conditions(&first, obs, None, 2, t1);
         let by_type = |t: &str| second.iter().find(|c| c.type_ == t).unwrap().clone();
         assert_eq!(
             by_type(condition::IDENTITY_POOL_READY)

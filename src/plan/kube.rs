@@ -10,6 +10,8 @@ use crate::contract::{EndpointSettings, OutputSettings, SETTINGS_ENV};
 use crate::env::OperatorEnv;
 use crate::names::{AppIdentity, ENDPOINT_SERVICE_PORT};
 use crate::validate::ValidatedApp;
+
+use super::route::{RouteObject, route_object};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext,
@@ -52,6 +54,8 @@ pub struct DesiredKube {
     pub deployment: Deployment,
     /// The endpoint's in-cluster address.
     pub service: Service,
+    /// The Ingress or HTTPRoute in front of the Service, when the app is exposed.
+    pub route: Option<RouteObject>,
 }
 
 /// Builds the objects of `app`.
@@ -84,7 +88,7 @@ pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> D
         data: Some(BTreeMap::from([
             ("region".to_string(), app.region.clone()),
             ("identityPoolId".into(), aws.identity_pool_id.into()),
-            ("endpointUrl".into(), identity.endpoint_url()),
+            ("endpointUrl".into(), app.endpoint_url()),
         ])),
         ..Default::default()
     };
@@ -107,6 +111,13 @@ pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> D
         }),
         ..Default::default()
     };
+    let route = app.endpoint.exposure.as_ref().map(|exposure| {
+        route_object(
+            &exposure.route,
+            object_meta(endpoint.clone(), None),
+            &endpoint,
+        )
+    });
     let service = Service {
         metadata: object_meta(endpoint, None),
         spec: Some(ServiceSpec {
@@ -127,6 +138,7 @@ pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> D
         config_map,
         deployment,
         service,
+        route,
     }
 }
 
@@ -242,9 +254,15 @@ pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSetting
             kms_key_id: o.kms_key_id.clone(),
         }),
         identity_pool_id: Some(aws.identity_pool_id.into()),
-        // No public URL: browsers reach the endpoint through the app's own ingress, so
-        // /v1/config answers the relative /v1/sessions.
-        public_url: None,
+        // Without an exposure, browsers reach the endpoint through the app's own ingress
+        // and /v1/config answers the relative /v1/sessions.
+        public_url: app.endpoint.exposure.as_ref().map(|e| e.public_url.clone()),
+        challenges: app
+            .endpoint
+            .challenges
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
         app: Some(format!("{}/{}", app.identity.namespace, app.identity.name)),
         ..Default::default()
     }

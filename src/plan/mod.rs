@@ -6,6 +6,7 @@
 //! - [`kube`]: ServiceAccount, Deployment, Service, ConfigMap of the endpoint.
 //! - [`operator`]: the IAM policy the operator itself needs.
 //! - [`policy`] / [`trust`]: typed policy documents; trust policies that cannot omit `aud`.
+//! - [`route`]: the Ingress or HTTPRoute of an exposed app.
 //! - [`render`]: the text `liveness-operator plan` prints.
 
 pub mod aws;
@@ -14,4 +15,5 @@ pub mod kube;
 pub mod operator;
 pub mod policy;
 pub mod render;
+pub mod route;
 pub mod trust;

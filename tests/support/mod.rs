@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod fixture;
 pub mod kube;
 pub mod operator;
 pub mod testground;
