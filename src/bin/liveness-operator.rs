@@ -24,7 +24,8 @@ enum Command {
     /// Print the LivenessApp CustomResourceDefinition (YAML) to stdout.
     Crd,
     /// Print, offline, the AWS and Kubernetes objects a LivenessApp will get (for review),
-    /// or with --operator-policy the IAM policy the operator itself needs.
+    /// or with --operator-policy the IAM policy the operator itself needs, or with
+    /// --boundary-policy the permissions boundary of the cluster's roles.
     Plan(PlanArgs),
 }
 
@@ -34,12 +35,16 @@ struct PlanArgs {
     #[arg(
         short = 'f',
         long = "file",
-        required_unless_present = "operator_policy"
+        required_unless_present_any = ["operator_policy", "boundary_policy"]
     )]
     file: Option<PathBuf>,
-    /// Print the operator's own minimal IAM policy (JSON) instead.
-    #[arg(long, conflicts_with = "file")]
+    /// Print the operator's own minimal IAM policy for --cluster (JSON) instead.
+    #[arg(long, conflicts_with_all = ["file", "boundary_policy"])]
     operator_policy: bool,
+    /// Print the permissions boundary every role of the operator carries (JSON) instead:
+    /// the managed policy `liveness-boundary` under /liveness-operator/<cluster>/.
+    #[arg(long, conflicts_with = "file")]
+    boundary_policy: bool,
     /// AWS account the operator runs in.
     #[arg(long, default_value = render::EXAMPLE_ACCOUNT_ID)]
     account_id: String,
@@ -71,12 +76,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn plan(args: PlanArgs) -> anyhow::Result<String> {
-    if args.operator_policy {
-        return Ok(render::render_operator_policy(
-            &args.partition,
-            &args.account_id,
-            &args.cluster,
-        ));
+    if args.operator_policy || args.boundary_policy {
+        let account = render::policy_flags(&args.account_id, &args.partition, &args.cluster)?;
+        let (partition, account_id) = (&account.partition, &account.account_id);
+        return Ok(if args.operator_policy {
+            render::render_operator_policy(partition, account_id, &args.cluster)
+        } else {
+            render::render_boundary_policy(partition, account_id)
+        });
     }
     let file = args.file.expect("clap requires --file");
     let yaml = if file.as_os_str() == "-" {
