@@ -15,6 +15,7 @@ use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 use aws_support::drift::Drift;
 use aws_support::{FULL_SPEC, Rig, decoded};
 use liveness_operator::aws::LivenessAws;
+use liveness_operator::bootstrap::operator_role_arn;
 use liveness_operator::names::RoleKind;
 use liveness_operator::plan::aws::{DesiredAws, TAG_CLUSTER};
 use liveness_operator::plan::boundary::boundary_policy_arn;
@@ -181,8 +182,7 @@ async fn the_backend_may_write_images_under_its_prefix_and_use_only_its_key() {
 /// cluster tag, the tag keys written).
 fn request_of(operation: &str, rig: &Rig, desired: &DesiredAws) -> Request {
     let account = &rig.account;
-    let operator =
-        format!("arn:aws:iam::{account}:role/liveness-operator/liveness-operator-{CLUSTER}");
+    let operator = operator_role_arn("aws", account, CLUSTER);
     let policy = operator_policy("aws", account, CLUSTER);
     let role = format!("arn:aws:iam::{account}:role/liveness-operator/{CLUSTER}/lv-some-app");
     let pool = format!(

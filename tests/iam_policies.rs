@@ -5,6 +5,7 @@
 
 mod support;
 
+use liveness_operator::bootstrap::operator_role_arn;
 use liveness_operator::plan::aws::TAG_CLUSTER;
 use liveness_operator::plan::boundary::boundary_policy_arn;
 use liveness_operator::plan::operator::{
@@ -27,7 +28,7 @@ const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// The operator's own role (as `liveness-operator bootstrap` creates it).
 fn operator() -> String {
-    format!("arn:aws:iam::{ACCOUNT}:role/liveness-operator/liveness-operator-{CLUSTER}")
+    operator_role_arn("aws", ACCOUNT, CLUSTER)
 }
 fn role(cluster: &str, name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:role/liveness-operator/{cluster}/{name}")
