@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 cache="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}"
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+mkdir -p "$cache"
+exec 9>"$cache/iam-simulate.lock"
+flock 9
+
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "iam-simulator: installing Debian's nodejs and npm" >&2
   as_root apt-get update -qq >&2
@@ -19,9 +23,6 @@ fi
 
 hash=$(sha256sum tests/iam/package-lock.json | cut -c1-16)
 dir="$cache/iam-simulate-$hash"
-mkdir -p "$cache"
-exec 9>"$cache/iam-simulate.lock"
-flock 9
 if [ ! -f "$dir/.installed" ]; then
   echo "iam-simulator: npm ci in $dir" >&2
   rm -rf "$dir.tmp"
