@@ -253,6 +253,17 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
         .await
         .unwrap();
     let adopted_id = other.identity_pool_id().to_string();
+    // Its owner lets apps of the test namespace adopt it (the tag the operator checks).
+    rig.cognito
+        .tag_resource()
+        .resource_arn(format!(
+            "arn:aws:cognito-identity:us-east-1:{}:identitypool/{adopted_id}",
+            rig.account
+        ))
+        .tags("faceliveness.dev/adoptable-by", "aws-tests")
+        .send()
+        .await
+        .unwrap();
     let adopter = rig.app(&format!(
         "{{region: us-east-1, identityPool: {{existingPoolId: '{adopted_id}'}}}}"
     ));
