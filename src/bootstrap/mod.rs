@@ -15,7 +15,7 @@
 //!
 //! Then it prints the `helm install` line. `--dry-run` reads (STS, GetPolicy, GetRole, …)
 //! but writes nothing, and prints every document it would write. This module is the
-//! plan (pure) and the report; [`apply`] talks to IAM.
+//! plan (pure) and the report; `apply.rs` talks to IAM.
 
 mod apply;
 
