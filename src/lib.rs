@@ -14,11 +14,14 @@
 //! - [`controller`]: the reconcile pipeline, leader election, metrics.
 //! - [`plan`]: pure desired state (AWS objects, Kubernetes objects) and `plan` output.
 //! - [`aws`]: the AWS trait and its aws-sdk implementation (ensure, observe, delete).
+//! - [`bootstrap`]: `liveness-operator bootstrap`, the boundary policy and the operator's
+//!   IRSA role made once per cluster, before the chart.
 //! - [`emulator`]: the offline Face Liveness emulator (`liveness-emulator`) and the tests'
 //!   Rekognition stub, one session store for both.
 
 pub mod api;
 pub mod aws;
+pub mod bootstrap;
 pub mod contract;
 pub mod controller;
 pub mod crd;

@@ -1,7 +1,11 @@
 //! `liveness-operator plan` as a reviewer runs it in a GitOps pull request: offline, on
-//! the shipped examples, and refusing an invalid app with the field to fix.
+//! the shipped examples, and refusing an invalid app with the field to fix; and the two
+//! policies of an install (`--operator-policy`, `--boundary-policy`), refusing bad flags.
 
 use std::process::{Command, Output};
+
+use liveness_operator::plan::boundary::boundary_policy;
+use liveness_operator::plan::operator::operator_policy;
 
 fn plan(args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
@@ -92,11 +96,93 @@ fn an_invalid_app_fails_the_plan_naming_the_field() {
 }
 
 #[test]
-fn operator_policy_is_json_for_the_given_account() {
-    let out = plan(&["--operator-policy", "--account-id", "111122223333"], None);
-    assert!(out.status.success());
+fn operator_policy_is_json_for_the_given_account_and_cluster() {
+    let out = plan(
+        &[
+            "--operator-policy",
+            "--account-id",
+            "111122223333",
+            "--cluster",
+            "prod",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        policy,
+        serde_json::to_value(operator_policy("aws", "111122223333", "prod")).unwrap()
+    );
     let text = policy.to_string();
-    assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/default/*"));
+    assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/prod/*"));
+    assert!(
+        text.contains("arn:aws:iam::111122223333:policy/liveness-operator/prod/liveness-boundary")
+    );
     assert!(text.contains("iam:PassedToService"));
+}
+
+#[test]
+fn boundary_policy_is_json_for_the_given_account_and_partition() {
+    let out = plan(
+        &[
+            "--boundary-policy",
+            "--cluster",
+            "prod",
+            "--account-id",
+            "111122223333",
+            "--partition",
+            "aws-cn",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        policy,
+        serde_json::to_value(boundary_policy("aws-cn", "111122223333")).unwrap()
+    );
+    assert_eq!(
+        policy["Statement"][1]["Condition"]["StringEquals"]["s3:ResourceAccount"][0],
+        "111122223333"
+    );
+}
+
+#[test]
+fn policy_flags_are_checked_and_named() {
+    for (args, flag) in [
+        (
+            &["--boundary-policy", "--account-id", "1234"][..],
+            "--account-id",
+        ),
+        (
+            &[
+                "--operator-policy",
+                "--account-id",
+                "111122223333",
+                "--partition",
+                "azure",
+            ][..],
+            "--partition",
+        ),
+        (
+            &["--operator-policy", "--cluster", "Prod_1"][..],
+            "--cluster",
+        ),
+    ] {
+        let out = plan(args, None);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a policy");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
+    let both = plan(&["--operator-policy", "--boundary-policy"], None);
+    assert!(!both.status.success(), "the two policies are one at a time");
 }

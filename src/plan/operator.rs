@@ -1,112 +1,184 @@
 //! The IAM policy the operator itself needs, and nothing more.
 //!
 //! It lists exactly the operations [`crate::aws`] calls (a test runs a full lifecycle
-//! against the emulator, counts every call and checks each one against this policy, and
-//! that each action here was used). Roles are scoped to the operator's IAM path, and
-//! PassRole to handing those roles to Cognito.
+//! against the emulator, counts every call and checks each one against this policy with an
+//! independent IAM evaluator, and that each action here was used). Its power is capped per
+//! cluster, so the operator is safe to install in a shared account:
+//!
+//! - roles only under the cluster's IAM path, created and given inline policies only with
+//!   the cluster's permissions boundary ([`super::boundary`]); removing or swapping a
+//!   boundary, attaching a managed policy and editing the boundary policy are denied
+//!   explicitly, so another policy on the operator's role cannot lift the cap;
+//! - PassRole only for those roles and only to Cognito;
+//! - identity pools created, tagged, changed and deleted only when tagged for the cluster.
+//!
+//! Actions without resource-level permissions ([`STAR_ONLY_ACTIONS`]) cannot be scoped by
+//! IAM; the AWS layer guards them in code (it reads a pool's tags before
+//! SetIdentityPoolRoles). `docs/threat-model.md` walks through each statement.
 
 use crate::names::iam_path;
 
+use super::aws::{TAG_APP, TAG_CLUSTER, TAG_MANAGED_BY, TAG_OWNER_UID};
+use super::boundary::boundary_policy_arn;
 use super::policy::{PolicyDocument, Statement};
 
-/// Identity pool operations on a pool (created or adopted).
-pub const POOL_ACTIONS: &[&str] = &[
+/// Reads of any pool of the account (an adopted pool carries no tag of ours).
+pub const POOL_READ_ACTIONS: &[&str] = &[
     "cognito-identity:DescribeIdentityPool",
-    "cognito-identity:UpdateIdentityPool",
-    "cognito-identity:DeleteIdentityPool",
-    "cognito-identity:TagResource",
     "cognito-identity:ListTagsForResource",
     "cognito-identity:GetIdentityPoolRoles",
+];
+/// Changes of a pool, allowed only on pools tagged for the cluster.
+pub const POOL_WRITE_ACTIONS: &[&str] = &[
+    "cognito-identity:UpdateIdentityPool",
+    "cognito-identity:DeleteIdentityPool",
+];
+/// Tagging, allowed only on pools tagged for the cluster, keeping the cluster tag and
+/// writing only [`POOL_TAG_KEYS`].
+pub const POOL_TAG_ACTIONS: &[&str] = &["cognito-identity:TagResource"];
+/// Creating a pool, allowed only when it is tagged for the cluster.
+pub const POOL_CREATE_ACTIONS: &[&str] = &["cognito-identity:CreateIdentityPool"];
+/// Pool operations IAM cannot scope to a pool (see [`STAR_ONLY_ACTIONS`]).
+pub const POOL_UNSCOPED_ACTIONS: &[&str] = &[
+    "cognito-identity:ListIdentityPools",
     "cognito-identity:SetIdentityPoolRoles",
 ];
-/// Identity pool operations without a resource (no pool exists yet / all pools).
-pub const ACCOUNT_POOL_ACTIONS: &[&str] = &[
+/// Who the operator is (account and partition).
+pub const IDENTITY_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
+/// Actions AWS authorizes on `Resource: "*"` only (no resource-level permissions, by
+/// AWS's service reference): IAM cannot scope them to a pool, so each one is either
+/// conditioned on tags of the request (CreateIdentityPool) or guarded in code (the AWS
+/// layer reads a pool's tags before SetIdentityPoolRoles, and PassRole limits the roles it
+/// can link to the cluster's own).
+pub const STAR_ONLY_ACTIONS: &[&str] = &[
     "cognito-identity:CreateIdentityPool",
     "cognito-identity:ListIdentityPools",
+    "cognito-identity:SetIdentityPoolRoles",
+    "sts:GetCallerIdentity",
 ];
-/// IAM operations on the operator's roles.
+/// Role operations allowed only with the cluster's boundary (`iam:PermissionsBoundary`):
+/// on the role being created, the role whose policy changes, or the boundary being set.
+pub const BOUNDED_ROLE_ACTIONS: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+];
+/// The other operations on the cluster's roles (none of them can add power).
 pub const ROLE_ACTIONS: &[&str] = &[
     "iam:GetRole",
-    "iam:CreateRole",
     "iam:DeleteRole",
     "iam:TagRole",
     "iam:UpdateAssumeRolePolicy",
     "iam:GetRolePolicy",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
     "iam:DetachRolePolicy",
 ];
+/// Denied on every resource, whatever else the operator's role may be given.
+pub const DENIED_ACTIONS: &[&str] = &["iam:DeleteRolePermissionsBoundary", "iam:AttachRolePolicy"];
+/// Denied on the boundary policy: nobody using the operator's credentials can change it.
+pub const BOUNDARY_CHANGE_ACTIONS: &[&str] = &[
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+];
+/// Denied unless the boundary involved is the cluster's (`StringNotEquals`; a request
+/// without a boundary is denied too).
+pub const OTHER_BOUNDARY_DENIED: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+];
+/// The tag keys the operator may write on a pool ([`crate::plan::aws`]'s tags).
+pub const POOL_TAG_KEYS: &[&str] = &[TAG_OWNER_UID, TAG_APP, TAG_CLUSTER, TAG_MANAGED_BY];
+/// The service the operator passes roles to.
+pub const PASSED_TO_SERVICE: &str = "cognito-identity.amazonaws.com";
 
 /// The operator's policy for `cluster` in `account_id` of `partition`.
 pub fn operator_policy(partition: &str, account_id: &str, cluster: &str) -> PolicyDocument {
-    let path = iam_path(cluster);
-    let roles = format!("arn:{partition}:iam::{account_id}:role{path}*");
+    let roles = vec![format!(
+        "arn:{partition}:iam::{account_id}:role{}*",
+        iam_path(cluster)
+    )];
+    let pools = vec![format!(
+        "arn:{partition}:cognito-identity:*:{account_id}:identitypool/*"
+    )];
+    let boundary = boundary_policy_arn(partition, account_id, cluster);
+    let request_tag = format!("aws:RequestTag/{TAG_CLUSTER}");
+    let resource_tag = format!("aws:ResourceTag/{TAG_CLUSTER}");
+    let star = || vec!["*".to_string()];
     PolicyDocument::new(vec![
+        Statement::allow("ReadIdentityPools", POOL_READ_ACTIONS, pools.clone()),
+        Statement::allow("ChangeThisClustersPools", POOL_WRITE_ACTIONS, pools.clone()).when(
+            "StringEquals",
+            &resource_tag,
+            &[cluster],
+        ),
+        Statement::allow("TagThisClustersPools", POOL_TAG_ACTIONS, pools)
+            .when("StringEquals", &resource_tag, &[cluster])
+            .when("StringEquals", &request_tag, &[cluster])
+            .when("ForAllValues:StringEquals", "aws:TagKeys", POOL_TAG_KEYS),
         Statement::allow(
-            "IdentityPools",
-            POOL_ACTIONS,
-            vec![format!(
-                "arn:{partition}:cognito-identity:*:{account_id}:identitypool/*"
-            )],
+            "CreatePoolsTaggedForThisCluster",
+            POOL_CREATE_ACTIONS,
+            star(),
+        )
+        .when("StringEquals", &request_tag, &[cluster])
+        .when("ForAllValues:StringEquals", "aws:TagKeys", POOL_TAG_KEYS),
+        Statement::allow(
+            "PoolActionsWithoutResourceLevelPermissions",
+            POOL_UNSCOPED_ACTIONS,
+            star(),
         ),
         Statement::allow(
-            "CreateAndFindIdentityPools",
-            ACCOUNT_POOL_ACTIONS,
-            vec!["*".into()],
-        ),
-        Statement::allow("OperatorRoles", ROLE_ACTIONS, vec![roles.clone()]),
-        // SetIdentityPoolRoles hands the roles to Cognito: allowed for those roles only.
-        Statement::allow("PassOperatorRolesToCognito", &["iam:PassRole"], vec![roles]).when(
+            "RolesWithThisClustersBoundary",
+            BOUNDED_ROLE_ACTIONS,
+            roles.clone(),
+        )
+        .when("StringEquals", "iam:PermissionsBoundary", &[&boundary]),
+        Statement::allow("ThisClustersRoles", ROLE_ACTIONS, roles.clone()),
+        Statement::allow("PassThisClustersRolesToCognito", &["iam:PassRole"], roles).when(
             "StringEquals",
             "iam:PassedToService",
-            &["cognito-identity.amazonaws.com"],
+            &[PASSED_TO_SERVICE],
         ),
-        Statement::allow("WhoAmI", &["sts:GetCallerIdentity"], vec!["*".into()]),
+        Statement::allow("WhoAmI", IDENTITY_ACTIONS, star()),
+        Statement::deny(
+            "NeverRemoveABoundaryOrAttachAPolicy",
+            DENIED_ACTIONS,
+            star(),
+        ),
+        Statement::deny("OnlyThisClustersBoundary", OTHER_BOUNDARY_DENIED, star()).when(
+            "StringNotEquals",
+            "iam:PermissionsBoundary",
+            &[&boundary],
+        ),
+        Statement::deny(
+            "TheBoundaryPolicyIsFixed",
+            BOUNDARY_CHANGE_ACTIONS,
+            vec![boundary],
+        ),
     ])
 }
 
-/// Every action the policy allows, for tests and reviews.
+/// Every action the policy allows, each once, in the order of its statements.
 pub fn operator_actions() -> Vec<&'static str> {
-    POOL_ACTIONS
+    POOL_READ_ACTIONS
         .iter()
-        .chain(ACCOUNT_POOL_ACTIONS)
+        .chain(POOL_WRITE_ACTIONS)
+        .chain(POOL_TAG_ACTIONS)
+        .chain(POOL_CREATE_ACTIONS)
+        .chain(POOL_UNSCOPED_ACTIONS)
+        .chain(BOUNDED_ROLE_ACTIONS)
         .chain(ROLE_ACTIONS)
-        .chain(&["iam:PassRole", "sts:GetCallerIdentity"])
+        .chain(&["iam:PassRole"])
+        .chain(IDENTITY_ACTIONS)
         .copied()
         .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_and_pass_role_are_scoped_to_the_operator_path() {
-        let policy = operator_policy("aws", "123456789012", "prod");
-        let by_sid = |sid: &str| {
-            policy
-                .statement
-                .iter()
-                .find(|s| s.sid.as_deref() == Some(sid))
-                .unwrap()
-        };
-        let scoped = vec!["arn:aws:iam::123456789012:role/liveness-operator/prod/*".to_string()];
-        assert_eq!(by_sid("OperatorRoles").resource, Some(scoped.clone()));
-        let pass = by_sid("PassOperatorRolesToCognito");
-        assert_eq!(pass.action, ["iam:PassRole"]);
-        assert_eq!(pass.resource, Some(scoped));
-        assert_eq!(
-            pass.condition["StringEquals"]["iam:PassedToService"],
-            ["cognito-identity.amazonaws.com"]
-        );
-        let all: Vec<_> = policy
-            .statement
-            .iter()
-            .flat_map(|s| s.action.clone())
-            .collect();
-        assert_eq!(all, operator_actions());
-        assert!(all.iter().all(|a| !a.contains('*')), "no wildcard actions");
-    }
-}
+#[path = "operator_tests.rs"]
+mod tests;

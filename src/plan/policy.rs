@@ -102,6 +102,20 @@ impl Statement {
         }
     }
 
+    /// A Deny statement on `actions` and `resources`, without conditions. A Deny wins over
+    /// any Allow of any other policy the principal carries.
+    pub fn deny(sid: &str, actions: &[&str], resources: Vec<String>) -> Self {
+        Self {
+            effect: Effect::Deny,
+            ..Self::allow(sid, actions, resources)
+        }
+    }
+
+    /// Whether the statement grants (true) or takes away (false).
+    pub fn allows(&self) -> bool {
+        self.effect == Effect::Allow
+    }
+
     /// Adds `operator: {key: values}` to the conditions.
     pub fn when(mut self, operator: &str, key: &str, values: &[&str]) -> Self {
         self.condition
@@ -226,6 +240,31 @@ mod tests {
         let wider = r#"{"Version":"2012-10-17","Statement":[{"Sid":"StartLiveness","Effect":"Allow","Action":["rekognition:StartFaceLivenessSession","rekognition:CreateFaceLivenessSession"],"Resource":"*"}]}"#;
         assert!(!start_only().same_as_aws(wider));
         assert!(!start_only().same_as_aws("not json"));
+    }
+
+    #[test]
+    fn deny_statements_serialize_with_their_effect_and_conditions() {
+        let deny = Statement::deny(
+            "NoOtherBoundary",
+            &["iam:PutRolePermissionsBoundary"],
+            vec!["*".into()],
+        )
+        .when(
+            "StringNotEquals",
+            "iam:PermissionsBoundary",
+            &["arn:aws:iam::1:policy/b"],
+        );
+        assert!(!deny.allows());
+        assert_eq!(
+            serde_json::to_value(&deny).unwrap(),
+            serde_json::json!({
+                "Sid": "NoOtherBoundary",
+                "Effect": "Deny",
+                "Action": ["iam:PutRolePermissionsBoundary"],
+                "Resource": ["*"],
+                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": ["arn:aws:iam::1:policy/b"]}}
+            })
+        );
     }
 
     #[test]

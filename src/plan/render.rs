@@ -11,6 +11,7 @@ use crate::env::{AwsAccount, EnvFlags, FlagProblem, OperatorEnv};
 use crate::validate::{PoolMode, validate};
 
 use super::aws::{DesiredAws, RolePlan, desired_aws};
+use super::boundary::boundary_policy;
 use super::kube::{AwsIds, desired_kube};
 use super::operator::operator_policy;
 use super::trust::PoolId;
@@ -131,9 +132,39 @@ pub fn render_plan(yaml: &str, options: &PlanOptions) -> Result<String, RenderEr
     Ok(out)
 }
 
+/// The flags of `plan --operator-policy` / `--boundary-policy`, checked: the account and
+/// partition by [`AwsAccount::parse`], the cluster by [`crate::rules::cluster_name`].
+pub fn policy_flags(
+    account_id: &str,
+    partition: &str,
+    cluster: &str,
+) -> Result<AwsAccount, RenderError> {
+    let account = AwsAccount::parse(account_id, partition);
+    let cluster = crate::rules::cluster_name(cluster).map_err(|message| {
+        vec![FlagProblem {
+            flag: "--cluster",
+            message,
+        }]
+    });
+    match (account, cluster) {
+        (Ok(account), Ok(_)) => Ok(account),
+        (account, cluster) => Err(RenderError::Flags(lines(
+            account.err().into_iter().chain(cluster.err()).flatten(),
+        ))),
+    }
+}
+
 /// The operator's own IAM policy as indented JSON.
 pub fn render_operator_policy(partition: &str, account_id: &str, cluster: &str) -> String {
     let mut json = operator_policy(partition, account_id, cluster).to_pretty_json();
+    json.push('\n');
+    json
+}
+
+/// The cluster's permissions boundary (the managed policy every role of the operator must
+/// carry) as indented JSON.
+pub fn render_boundary_policy(partition: &str, account_id: &str) -> String {
+    let mut json = boundary_policy(partition, account_id).to_pretty_json();
     json.push('\n');
     json
 }
@@ -298,5 +329,35 @@ mod tests {
         let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");
         assert!(text.contains("arn:aws:iam::111122223333:role/liveness-operator/default/*"));
+        assert!(text.contains(
+            "arn:aws:iam::111122223333:policy/liveness-operator/default/liveness-boundary"
+        ));
+    }
+
+    #[test]
+    fn boundary_policy_is_the_boundary_document_as_json() {
+        let text = render_boundary_policy("aws-cn", "111122223333");
+        let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            policy,
+            serde_json::to_value(boundary_policy("aws-cn", "111122223333")).unwrap()
+        );
+    }
+
+    #[test]
+    fn policy_flags_name_every_bad_flag() {
+        let err = policy_flags("1234", "azure", "Prod_1")
+            .unwrap_err()
+            .to_string();
+        for flag in ["--account-id", "--partition", "--cluster"] {
+            assert!(err.contains(flag), "{err}");
+        }
+        assert_eq!(
+            policy_flags("111122223333", "aws-us-gov", "prod").unwrap(),
+            AwsAccount {
+                account_id: "111122223333".into(),
+                partition: "aws-us-gov".into()
+            }
+        );
     }
 }
