@@ -279,6 +279,10 @@ def cmd_argocd_health(args: argparse.Namespace) -> None:
         ("endpoint pods starting", app(2, cond("Ready", "False", "Unavailable", message="0/2 endpoint replicas available")), "Progressing"),
         ("unknown", app(2, cond("Ready", "Unknown", "WaitingForAws")), "Progressing"),
         ("deleting", app(2, cond("Ready", "True", "Ready"), deleting=True), "Progressing"),
+        ("stalled: Gateway API missing", app(2, cond("Ready", "False", "GatewayApiMissing"), cond("Reconciling", "False", "Stalled"), cond("Stalled", "True", "GatewayApiMissing", message="install the Gateway API CRDs")), "Degraded"),
+        ("stalled: adoption refused", app(2, cond("Ready", "False", "AdoptionRefused"), cond("Stalled", "True", "AdoptionRefused")), "Degraded"),
+        ("reconciling", app(2, cond("Ready", "False", "Unavailable"), cond("Reconciling", "True", "Unavailable"), cond("Stalled", "False", "Progressing")), "Progressing"),
+        ("ready with kstatus", app(2, cond("Ready", "True", "Ready"), cond("Reconciling", "False", "Ready"), cond("Stalled", "False", "Ready")), "Healthy"),
     ]
     runtime = lua51.LuaRuntime(unpack_returned_tuples=True)
     health = runtime.eval(f"function(obj)\n{script}\nend")

@@ -71,9 +71,9 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
         ),
         (
             "region without liveness",
-            with("sa-east-1", USER_POOL, ""),
+            with("ca-central-1", USER_POOL, ""),
             "spec.region",
-            "--extra-liveness-regions sa-east-1",
+            "--extra-liveness-regions ca-central-1",
         ),
         (
             "made-up region",
@@ -400,7 +400,7 @@ fn every_invalid_spec_names_its_field_and_a_fix() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let yaml = "region: sa-east-1\nendpoint: {confidenceThreshold: 120, auditImagesLimit: 9, allowedOrigins: ['*']}\n";
+    let yaml = "region: ca-central-1\nendpoint: {confidenceThreshold: 120, auditImagesLimit: 9, allowedOrigins: ['*']}\n";
     let paths: Vec<String> = problems(spec(yaml), &env())
         .into_iter()
         .map(|p| p.path)
@@ -419,8 +419,8 @@ fn all_problems_are_reported_at_once() {
 
 #[test]
 fn extra_regions_from_the_operator_are_accepted() {
-    let yaml = with("sa-east-1", USER_POOL, "");
-    let env = env_with(&["sa-east-1".into()]);
+    let yaml = with("ca-central-1", USER_POOL, "");
+    let env = env_with(&["ca-central-1".into()]);
     assert_eq!(problems(spec(&yaml), &env), vec![]);
 }
 

@@ -88,6 +88,11 @@ fn chart_check_script_passes_with_a_real_helm_engine_and_apiserver() {
     assert_eq!(health["ready"]["status"], "Healthy", "{health}");
     assert_eq!(health["invalid spec"]["status"], "Degraded", "{health}");
     assert_eq!(
+        health["stalled: Gateway API missing"]["status"], "Degraded",
+        "{health}"
+    );
+    assert_eq!(health["reconciling"]["status"], "Progressing", "{health}");
+    assert_eq!(
         health["endpoint pods starting"]["status"], "Progressing",
         "{health}"
     );
@@ -268,7 +273,14 @@ fn operator_grants() -> BTreeMap<(String, String), BTreeSet<String>> {
         (("apps", "deployments"), crud.clone()),
         (("", "services"), crud.clone()),
         (("", "configmaps"), crud.clone()),
-        (("", "serviceaccounts"), crud),
+        (("", "serviceaccounts"), crud.clone()),
+        // spec.endpoint.expose: an owned Ingress (watched) or HTTPRoute (checked at resync,
+        // so no list/watch: Gateway API may not even be installed).
+        (("networking.k8s.io", "ingresses"), crud),
+        (
+            ("gateway.networking.k8s.io", "httproutes"),
+            set(&["get", "create", "patch", "update", "delete"]),
+        ),
         (("events.k8s.io", "events"), set(&["create", "patch"])),
         (("", "events"), set(&["create", "patch"])),
     ]

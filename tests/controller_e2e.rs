@@ -194,14 +194,14 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
     let fx = Fixture::new("e2e-invalid").await;
     let operator = fx.operator("a");
     let mut app = example("basic.yaml", &fx.ns);
-    app.spec.region = "sa-east-1".into();
+    app.spec.region = "ca-central-1".into();
     app.spec.endpoint.allowed_origins = vec!["*".into()];
     create_app(&fx.client, &app).await;
     let app = wait_condition(&fx.client, &fx.ns, "onboarding", READY, "False").await;
     let (_, reason, message, _) = support::kube::condition(&app, READY).unwrap();
     assert_eq!(reason, "InvalidSpec");
     assert!(
-        message.contains("spec.region: 'sa-east-1' does not offer Rekognition Face Liveness"),
+        message.contains("spec.region: 'ca-central-1' does not offer Rekognition Face Liveness"),
         "{message}"
     );
     assert!(
@@ -254,7 +254,7 @@ async fn an_invalid_spec_is_reported_and_touches_no_aws_object() {
     for kind in [RoleKind::Client, RoleKind::Guest, RoleKind::Backend] {
         assert!(!support::aws::role_exists(&iam, &id.role_name(kind)).await);
     }
-    for region in ["sa-east-1", "us-east-1"] {
+    for region in ["ca-central-1", "us-east-1"] {
         let cognito = support::aws::cognito(fx.ground, region).await;
         assert!(
             support::aws::pools_named(&cognito, &id.pool_name())

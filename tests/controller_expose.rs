@@ -224,7 +224,7 @@ async fn an_invalid_app_is_stalled_and_a_provisioning_one_is_reconciling() {
     let _operator = fx.operator("a");
     let mut bad = example("basic.yaml", &fx.ns);
     bad.metadata.name = Some("bad".into());
-    bad.spec.region = "sa-east-1".into();
+    bad.spec.region = "ca-central-1".into();
     create_app(&fx.client, &bad).await;
     let bad = wait_condition(&fx.client, &fx.ns, "bad", STALLED, "True").await;
     let (_, reason, message, generation) = condition(&bad, STALLED).unwrap();
