@@ -6,8 +6,10 @@
 //! CEL rules (enforced by Kubernetes 1.25+) and are repeated in [`crate::validate`], which
 //! the controller runs on every cluster.
 
+mod auth;
 mod expose;
 
+pub use auth::{AuthMode, AuthSpec};
 pub use expose::{Challenge, ExposeSpec, HttpRouteExpose, IngressExpose, ParentRef};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -170,6 +172,21 @@ pub struct EndpointSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 2))]
     pub challenges: Vec<Challenge>,
+
+    /// Who may call the endpoint. Default: tokens of identityPool.userPool; an app without
+    /// a user pool chooses `oidc` or, for guests, `none` explicitly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthSpec>,
+
+    /// Send the confidence score to the browser. AWS's Face Liveness guidance is not to:
+    /// the browser gets `isLive` and a signed verdict instead. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expose_confidence: bool,
+
+    /// How often the verdict signing key is replaced (e.g. `720h`); the previous key stays
+    /// published for one more period. Default 30 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_key_rotation: Option<String>,
 }
 
 /// Where Rekognition stores session images.
@@ -208,6 +225,9 @@ impl Default for EndpointSpec {
             output: None,
             expose: None,
             challenges: Vec::new(),
+            auth: None,
+            expose_confidence: false,
+            verdict_key_rotation: None,
         }
     }
 }

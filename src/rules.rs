@@ -32,6 +32,11 @@ pub const DEFAULT_REPLICAS: i32 = 2;
 pub const MAX_REPLICAS: i32 = 100;
 /// Rekognition returns or stores at most this many audit images per session.
 pub const MAX_AUDIT_IMAGES: i32 = 4;
+/// How often a verdict signing key is replaced unless the app says otherwise.
+pub const DEFAULT_VERDICT_KEY_ROTATION: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Shortest rotation period accepted (verdicts live minutes; keys must outlive them).
+pub const MIN_VERDICT_KEY_ROTATION: Duration = Duration::from_secs(3600);
+
 /// Most origins an app may allow (keeps the CORS list reviewable).
 pub const MAX_ALLOWED_ORIGINS: usize = 32;
 /// Longest S3 key prefix `CreateFaceLivenessSession` accepts.
@@ -338,6 +343,19 @@ pub fn path_prefix(value: &str) -> Result<String, String> {
         Err(format!(
             "'{value}' is not a path prefix: start with '/' and use letters, digits, '-', '.', '_', '~', e.g. /liveness"
         ))
+    }
+}
+
+/// A key rotation period such as `720h` or `30d`, at least an hour.
+pub fn key_rotation(value: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(value) {
+        Ok(period) if period >= MIN_VERDICT_KEY_ROTATION => Ok(period),
+        Ok(_) => Err(format!(
+            "'{value}' is too short: rotate at most hourly (verdicts must outlive their key)"
+        )),
+        Err(_) => Err(format!(
+            "'{value}' is not a duration: write e.g. 720h or 30days"
+        )),
     }
 }
 

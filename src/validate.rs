@@ -13,10 +13,14 @@ use std::collections::HashSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Resource;
 
+mod auth;
 mod expose;
 
 pub use expose::{Exposure, Route};
 
+use std::time::Duration;
+
+use crate::contract::AuthSettings;
 use crate::crd::{Challenge, DeletionPolicy, IdentityPoolSpec, LivenessApp, OutputSpec};
 use crate::env::OperatorEnv;
 use crate::ids::PoolId;
@@ -114,6 +118,12 @@ pub struct ValidatedEndpoint {
     pub exposure: Option<Exposure>,
     /// Challenge preferences, in order.
     pub challenges: Vec<Challenge>,
+    /// Who may call the endpoint (the contract's own type).
+    pub auth: AuthSettings,
+    /// Whether the browser gets the confidence score.
+    pub expose_confidence: bool,
+    /// How often the verdict signing key is replaced.
+    pub verdict_key_rotation: Duration,
 }
 
 /// Every problem of `app`, or the app in validated form.
@@ -162,6 +172,18 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         None => Some(None),
     };
     let challenges = expose::check_challenges(&endpoint.challenges, &mut p);
+    let auth = auth::check_auth(
+        endpoint.auth.as_ref(),
+        spec.identity_pool.user_pool.as_ref(),
+        &mut p,
+    );
+    let verdict_key_rotation = match &endpoint.verdict_key_rotation {
+        Some(period) => p.rule(
+            "spec.endpoint.verdictKeyRotation",
+            rules::key_rotation(period),
+        ),
+        None => Some(rules::DEFAULT_VERDICT_KEY_ROTATION),
+    };
     let owner = app.controller_owner_ref(&()).map(|mut owner| {
         // Foreground deletion of the app waits for its objects.
         owner.block_owner_deletion = Some(true);
@@ -177,6 +199,8 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         Some(audit_images_limit),
         Some(owner),
         Some(exposure),
+        Some(auth),
+        Some(verdict_key_rotation),
     ) = (
         name,
         namespace,
@@ -187,6 +211,8 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
         audit_images_limit,
         owner,
         exposure,
+        auth,
+        verdict_key_rotation,
     )
     else {
         return Err(p.0);
@@ -213,6 +239,9 @@ pub fn validate(app: &LivenessApp, env: &OperatorEnv) -> Result<ValidatedApp, Ve
             output: endpoint.output.clone(),
             exposure,
             challenges,
+            auth,
+            expose_confidence: endpoint.expose_confidence,
+            verdict_key_rotation,
         },
     })
 }
@@ -409,7 +438,14 @@ pub fn for_cleanup(
     }
     pool.user_pool = None;
     pool.allow_unauthenticated = true;
-    recorded.spec.endpoint = Default::default();
+    recorded.spec.endpoint = crate::crd::EndpointSpec {
+        // Deletion needs no caller rules; any choice validates.
+        auth: Some(crate::crd::AuthSpec {
+            mode: Some(crate::crd::AuthMode::None),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
     Some(validate(&recorded, env))
 }
 

@@ -49,6 +49,15 @@ fn spec(yaml: &str) -> LivenessAppSpec {
 
 /// A valid spec with `endpoint` / `identityPool` overridden by the given YAML lines.
 fn with(region: &str, identity_pool: &str, endpoint: &str) -> String {
+    // Apps without a user pool must choose how callers authenticate; these tests are
+    // about other fields, so they choose `none` unless they say otherwise.
+    let endpoint = if identity_pool.contains("userPool") || endpoint.contains("auth") {
+        endpoint.to_string()
+    } else if endpoint.is_empty() {
+        "auth: {mode: none}".to_string()
+    } else {
+        format!("auth: {{mode: none}}, {endpoint}")
+    };
     format!("region: {region}\nidentityPool: {{{identity_pool}}}\nendpoint: {{{endpoint}}}\n")
 }
 
@@ -332,6 +341,48 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "not a KMS key",
         ),
         (
+            "no auth mode without a user pool",
+            with("us-east-1", "allowUnauthenticated: true", "auth: {}"),
+            "spec.endpoint.auth.mode",
+            "none for a guest app",
+        ),
+        (
+            "cognito auth without a user pool",
+            with(
+                "us-east-1",
+                "allowUnauthenticated: true",
+                "auth: {mode: cognito}",
+            ),
+            "spec.endpoint.auth.mode",
+            "cognito needs spec.identityPool.userPool",
+        ),
+        (
+            "oidc without an issuer",
+            with(
+                "us-east-1",
+                "allowUnauthenticated: true",
+                "auth: {mode: oidc, audiences: [web]}",
+            ),
+            "spec.endpoint.auth.issuer",
+            "the issuer URL",
+        ),
+        (
+            "oidc without audiences",
+            with(
+                "us-east-1",
+                "allowUnauthenticated: true",
+                "auth: {mode: oidc, issuer: 'https://login.example.com'}",
+            ),
+            "spec.endpoint.auth.audiences",
+            "at least one audience",
+        ),
+        (
+            "verdict key rotation too short",
+            ep("verdictKeyRotation: 10m"),
+            "spec.endpoint.verdictKeyRotation",
+            "too short",
+        ),
+        (
             "bare kms key id",
             ep("output: {s3Bucket: abc, kmsKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab}"),
             "spec.endpoint.output.kmsKeyId",
@@ -412,7 +463,8 @@ fn all_problems_are_reported_at_once() {
             "spec.identityPool",
             "spec.endpoint.confidenceThreshold",
             "spec.endpoint.allowedOrigins[0]",
-            "spec.endpoint.auditImagesLimit"
+            "spec.endpoint.auditImagesLimit",
+            "spec.endpoint.auth.mode"
         ]
     );
 }
@@ -527,7 +579,7 @@ fn cleanup_uses_what_was_recorded_not_the_current_spec() {
 #[test]
 fn a_region_edit_after_provisioning_is_refused_even_without_cel() {
     let mut app: LivenessApp = serde_yaml::from_str(
-        "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: ok, namespace: web}\nspec:\n  region: eu-west-1\n  identityPool: {allowUnauthenticated: true}\n",
+        "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: ok, namespace: web}\nspec:\n  region: eu-west-1\n  identityPool: {allowUnauthenticated: true}\n  endpoint: {auth: {mode: none}}\n",
     )
     .unwrap();
     app.status = Some(crate::crd::LivenessAppStatus {

@@ -260,7 +260,7 @@ async fn an_adopted_pool_gets_our_roles_keeps_its_settings_and_is_never_deleted(
         .unwrap();
     let pool = made.identity_pool_id().to_string();
     let desired = rig.app(&format!(
-        "{{region: us-east-1, identityPool: {{existingPoolId: '{pool}'}}}}"
+        "{{region: us-east-1, identityPool: {{existingPoolId: '{pool}'}}, endpoint: {{auth: {{mode: none}}}}}}"
     ));
 
     let adopted = rig.aws.ensure(&desired, None).await.unwrap();
@@ -320,7 +320,7 @@ async fn an_adopted_pool_gets_our_roles_keeps_its_settings_and_is_never_deleted(
 async fn adopting_a_pool_that_does_not_exist_asks_for_a_spec_change() {
     let rig = Rig::new().await;
     let desired = rig.app(
-        "{region: us-east-1, identityPool: {existingPoolId: 'us-east-1:00000000-0000-4000-8000-00000000dead'}}",
+        "{region: us-east-1, identityPool: {existingPoolId: 'us-east-1:00000000-0000-4000-8000-00000000dead'}, endpoint: {auth: {mode: none}}}",
     );
     let err = rig.aws.ensure(&desired, None).await.unwrap_err();
     assert_eq!(err.category(), Category::NeedsChange);

@@ -126,7 +126,7 @@ async fn the_backend_may_write_images_under_its_prefix_and_use_only_its_key() {
         rig.account
     );
     let desired = rig.app(&format!(
-        "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{output: {{s3Bucket: audit-bucket, s3KeyPrefix: sessions/, kmsKeyId: '{key}'}}}}}}"
+        "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{auth: {{mode: none}}, output: {{s3Bucket: audit-bucket, s3KeyPrefix: sessions/, kmsKeyId: '{key}'}}}}}}"
     ));
     let app = rig.aws.ensure(&desired, None).await.unwrap();
     let backend = &app.backend_role_arn;
@@ -265,7 +265,7 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
         .await
         .unwrap();
     let adopter = rig.app(&format!(
-        "{{region: us-east-1, identityPool: {{existingPoolId: '{adopted_id}'}}}}"
+        "{{region: us-east-1, identityPool: {{existingPoolId: '{adopted_id}'}}, endpoint: {{auth: {{mode: none}}}}}}"
     ));
     rig.aws.ensure(&adopter, None).await.unwrap();
     rig.aws.delete(&adopter, None).await.unwrap();

@@ -36,7 +36,9 @@ async fn foreign_pool(rig: &Rig) -> (String, String) {
 }
 
 fn adopting(pool: &str) -> String {
-    format!("{{region: us-east-1, identityPool: {{existingPoolId: '{pool}'}}}}")
+    format!(
+        "{{region: us-east-1, identityPool: {{existingPoolId: '{pool}'}}, endpoint: {{auth: {{mode: none}}}}}}"
+    )
 }
 
 async fn signed_in_role(rig: &Rig, pool: &str) -> Option<String> {
@@ -129,7 +131,7 @@ async fn the_operator_flag_allows_a_pool_for_one_namespace() {
 #[tokio::test]
 async fn a_pool_made_for_another_app_is_never_adopted() {
     let rig = Rig::new().await;
-    let owner = rig.app("{region: us-east-1, identityPool: {allowUnauthenticated: true}}");
+    let owner = rig.app("{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}");
     let made = rig.aws.ensure(&owner, None).await.unwrap();
     let pool = made.identity_pool_id.clone();
     // Even an adoptable-by tag and the operator's flag do not hand it to another app.

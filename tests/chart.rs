@@ -278,6 +278,10 @@ fn operator_grants() -> BTreeMap<(String, String), BTreeSet<String>> {
         // so no list/watch: Gateway API may not even be installed).
         (("networking.k8s.io", "ingresses"), crud),
         (
+            ("", "secrets"),
+            set(&["get", "create", "patch", "update", "delete"]),
+        ),
+        (
             ("gateway.networking.k8s.io", "httproutes"),
             set(&["get", "create", "patch", "update", "delete"]),
         ),

@@ -2,7 +2,8 @@
 //! `namespaced` alike: the real operator binary, running as the chart's ServiceAccount (a
 //! token minted by the test ground's token controller, not the admin token), reconciles the
 //! basic example to Ready, leads through its Lease, publishes Events and cleans up on
-//! delete — while the same identity may not read Secrets, create LivenessApps, or read or
+//! delete — while the same identity may not list or watch Secrets (it manages each app's key
+//! Secret by name), create LivenessApps, or read or
 //! write LivenessApps and Deployments in a namespace it does not watch.
 
 mod chart_support;
@@ -239,10 +240,14 @@ async fn prove_the_charts_rbac(scope: &str, release: &str, watched: &[String]) {
         }
     }
     for ns in &namespaces {
-        assert!(
-            !can_i(ground, &kubeconfig, "get", "secrets", Some(ns)),
-            "the operator must not read Secrets"
-        );
+        // It manages each app's key Secret by name, and may not enumerate Secrets.
+        for verb in ["list", "watch"] {
+            assert!(
+                !can_i(ground, &kubeconfig, verb, "secrets", Some(ns)),
+                "the operator must not {verb} Secrets"
+            );
+        }
+        assert!(can_i(ground, &kubeconfig, "create", "secrets", Some(ns)));
         assert!(!can_i(
             ground,
             &kubeconfig,

@@ -85,7 +85,7 @@ fn every_example_plans_to_aws_objects_and_four_kubernetes_objects() {
 
 #[test]
 fn an_invalid_app_fails_the_plan_naming_the_field() {
-    let app = "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: x, namespace: y}\nspec: {region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {allowedOrigins: ['*']}}\n";
+    let app = "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: x, namespace: y}\nspec: {region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}, allowedOrigins: ['*']}}\n";
     let out = plan(&["-f", "-"], Some(app));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -14,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod keys;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;

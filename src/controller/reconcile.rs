@@ -19,7 +19,7 @@ use super::error::Error;
 use super::report::Provisioning;
 use super::status::{Observation, aws_ready_observations, endpoint_observation};
 use super::step::Step;
-use super::{apply, cleanup, events, report};
+use super::{apply, cleanup, events, keys, report};
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
@@ -113,6 +113,7 @@ async fn pipeline(
         })
         .aws;
     // 4. apply Kubernetes.
+    let keys = keys::material(ctx, &app_ok).await?;
     let objects = desired_kube(
         &app_ok,
         &ctx.env,
@@ -120,6 +121,7 @@ async fn pipeline(
             identity_pool_id: &done.identity_pool_id,
             backend_role_arn: &done.backend_role_arn,
         },
+        &keys,
     );
     let deployment = apply_objects(ctx, &objects, &app_ok.uid).await?;
     Ok(endpoint_observation(&deployment))
@@ -131,6 +133,7 @@ async fn apply_objects(
     owner_uid: &str,
 ) -> Result<Deployment, Error> {
     let client = &ctx.client;
+    apply::apply(client, &objects.keys, owner_uid).await?;
     apply::apply(client, &objects.service_account, owner_uid).await?;
     apply::apply(client, &objects.config_map, owner_uid).await?;
     apply::apply(client, &objects.service, owner_uid).await?;

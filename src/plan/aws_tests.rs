@@ -22,7 +22,7 @@ fn actions(doc: &PolicyDocument) -> Vec<String> {
         .collect()
 }
 
-const GUESTS: &str = "{region: us-east-1, identityPool: {allowUnauthenticated: true}}";
+const GUESTS: &str = "{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}";
 
 #[test]
 fn every_cognito_trust_policy_is_bound_to_the_pool_and_its_amr() {
@@ -63,7 +63,7 @@ fn no_trust_policy_is_ever_produced_without_an_audience_condition() {
     let specs = [
         GUESTS,
         "{region: us-east-1, identityPool: {userPool: {providerName: cognito-idp.us-east-1.amazonaws.com/us-east-1_A, clientId: c}}}",
-        "{region: us-west-2, identityPool: {existingPoolId: 'us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', allowUnauthenticated: true}}",
+        "{region: us-west-2, identityPool: {existingPoolId: 'us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}",
     ];
     for yaml in specs {
         let desired = plan(yaml);
@@ -131,7 +131,7 @@ fn backend_may_create_and_read_sessions_and_touches_s3_or_kms_only_when_configur
     );
 
     let s3_only = plan(
-        "{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {output: {s3Bucket: audit-bucket, s3KeyPrefix: sessions/}}}",
+        "{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}, output: {s3Bucket: audit-bucket, s3KeyPrefix: sessions/}}}",
     );
     let statements = &s3_only.backend_role.policy.statement;
     assert_eq!(statements.len(), 2);
@@ -148,7 +148,7 @@ fn backend_may_create_and_read_sessions_and_touches_s3_or_kms_only_when_configur
 
     let with_key = |key: &str| {
         let desired = plan(&format!(
-            "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{output: {{s3Bucket: b-1, kmsKeyId: '{key}'}}}}}}"
+            "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{auth: {{mode: none}}, output: {{s3Bucket: b-1, kmsKeyId: '{key}'}}}}}}"
         ));
         let statement = desired.backend_role.policy.statement[2].clone();
         assert_eq!(statement.action, ["kms:GenerateDataKey", "kms:Decrypt"]);
@@ -233,7 +233,7 @@ fn guests_off_means_no_guest_role_and_user_pool_becomes_a_provider() {
 #[test]
 fn existing_pool_is_adopted_and_bad_inputs_never_reach_the_plan() {
     let adopted = plan(
-        "{region: us-west-2, identityPool: {existingPoolId: 'us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'}}",
+        "{region: us-west-2, identityPool: {existingPoolId: 'us-west-2:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'}, endpoint: {auth: {mode: none}}}",
     );
     let PoolMode::Adopt(id) = &adopted.pool.mode else {
         panic!("not adopted")
@@ -248,7 +248,7 @@ fn existing_pool_is_adopted_and_bad_inputs_never_reach_the_plan() {
         "web",
         "onboarding",
         "0b6f-uid",
-        "{region: us-west-2, identityPool: {existingPoolId: 'nope'}}",
+        "{region: us-west-2, identityPool: {existingPoolId: 'nope'}, endpoint: {auth: {mode: none}}}",
     );
     assert!(crate::validate::validate(&bad, &env()).is_err());
 }

@@ -11,12 +11,16 @@ use crate::env::OperatorEnv;
 use crate::names::{AppIdentity, ENDPOINT_SERVICE_PORT};
 use crate::validate::ValidatedApp;
 
+use super::keys::{
+    KEYS_MOUNT, KEYS_SUFFIX, KeyMaterial, ROTATED_AT, SESSION_KEY, SIGNING_KEYS, secret,
+};
 use super::route::{RouteObject, route_object};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext,
-    PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext,
-    Service, ServiceAccount, ServicePort, ServiceSpec,
+    PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Secret,
+    SecretVolumeSource, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -24,6 +28,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// Container port of `liveness-api`.
 pub const API_PORT: i32 = 8080;
+/// Container port of the endpoint's `/metrics` (not exposed by the Service).
+pub const METRICS_PORT: i32 = 9090;
 /// Image run by default: `liveness-api` of this release.
 /// The release image carries both binaries; the endpoint container runs `liveness-api`.
 pub const DEFAULT_API_IMAGE: &str = concat!("liveness-operator:", env!("CARGO_PKG_VERSION"));
@@ -46,6 +52,8 @@ pub struct AwsIds<'a> {
 /// The app's Kubernetes objects, in apply order.
 #[derive(Clone, Debug)]
 pub struct DesiredKube {
+    /// The session-binding and verdict-signing keys, mounted into the endpoint.
+    pub keys: Secret,
     /// Identity of the endpoint pods; carries the IRSA annotation.
     pub service_account: ServiceAccount,
     /// Frontend configuration (region, identityPoolId, endpointUrl).
@@ -59,7 +67,12 @@ pub struct DesiredKube {
 }
 
 /// Builds the objects of `app`.
-pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> DesiredKube {
+pub fn desired_kube(
+    app: &ValidatedApp,
+    env: &OperatorEnv,
+    aws: AwsIds<'_>,
+    keys: &KeyMaterial,
+) -> DesiredKube {
     let identity = &app.identity;
     let namespace = &identity.namespace;
     let instance = identity.instance_label();
@@ -103,6 +116,11 @@ pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> D
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels(&instance)),
+                    // A rotation restarts the pods, which read their keys at start.
+                    annotations: Some(BTreeMap::from([(
+                        ROTATED_AT.to_string(),
+                        keys.rotated_at.to_string(),
+                    )])),
                     ..Default::default()
                 }),
                 spec: Some(pod_spec(app, env, aws)),
@@ -133,7 +151,9 @@ pub fn desired_kube(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> D
         }),
         ..Default::default()
     };
+    let keys_secret = secret(object_meta(identity.child_name(KEYS_SUFFIX), None), keys);
     DesiredKube {
+        keys: keys_secret,
         service_account,
         config_map,
         deployment,
@@ -195,10 +215,25 @@ fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
             name: "liveness-api".into(),
             image: Some(env.endpoint_image.clone()),
             command: Some(vec![API_COMMAND.into()]),
-            ports: Some(vec![ContainerPort {
-                name: Some("http".into()),
-                container_port: API_PORT,
-                protocol: Some("TCP".into()),
+            ports: Some(vec![
+                ContainerPort {
+                    name: Some("http".into()),
+                    container_port: API_PORT,
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                },
+                // Not in the Service: browsers never reach /metrics.
+                ContainerPort {
+                    name: Some("metrics".into()),
+                    container_port: METRICS_PORT,
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                },
+            ]),
+            volume_mounts: Some(vec![VolumeMount {
+                name: "keys".into(),
+                mount_path: KEYS_MOUNT.into(),
+                read_only: Some(true),
                 ..Default::default()
             }]),
             env: Some(vec![EnvVar {
@@ -235,6 +270,15 @@ fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
             }),
             ..Default::default()
         }],
+        volumes: Some(vec![Volume {
+            name: "keys".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(identity.child_name(KEYS_SUFFIX)),
+                default_mode: Some(0o440),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }]),
         ..Default::default()
     }
 }
@@ -257,6 +301,11 @@ pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSetting
         // Without an exposure, browsers reach the endpoint through the app's own ingress
         // and /v1/config answers the relative /v1/sessions.
         public_url: app.endpoint.exposure.as_ref().map(|e| e.public_url.clone()),
+        auth: Some(app.endpoint.auth.clone()),
+        expose_confidence: app.endpoint.expose_confidence,
+        session_key_file: Some(format!("{KEYS_MOUNT}/{SESSION_KEY}").into()),
+        signing_key_file: Some(format!("{KEYS_MOUNT}/{SIGNING_KEYS}").into()),
+        metrics_listen: Some(([0, 0, 0, 0], METRICS_PORT as u16).into()),
         challenges: app
             .endpoint
             .challenges
@@ -264,7 +313,6 @@ pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSetting
             .map(|c| c.as_str().to_string())
             .collect(),
         app: Some(format!("{}/{}", app.identity.namespace, app.identity.name)),
-        ..Default::default()
     }
 }
 

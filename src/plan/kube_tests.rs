@@ -12,6 +12,7 @@ spec:
   region: us-east-1
   identityPool: {allowUnauthenticated: true}
   endpoint:
+    auth: {mode: none}
     replicas: 3
     confidenceThreshold: 85.5
     allowedOrigins: [https://app.example.com, https://admin.example.com]
@@ -34,7 +35,20 @@ fn ids() -> AwsIds<'static> {
 }
 
 fn objects_of(app: &LivenessApp) -> DesiredKube {
-    desired_kube(&crate::testing::validated(app, &env()), &env(), ids())
+    desired_kube(
+        &crate::testing::validated(app, &env()),
+        &env(),
+        ids(),
+        &test_keys(),
+    )
+}
+
+fn test_keys() -> crate::plan::keys::KeyMaterial {
+    crate::plan::keys::KeyMaterial {
+        session_key: vec![1; 32],
+        signing_keys: vec!["-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".into()],
+        rotated_at: "2026-11-01T00:00:00Z".parse().unwrap(),
+    }
 }
 
 fn objects() -> DesiredKube {
@@ -189,9 +203,30 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
             identity_pool_id: Some("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".into()),
             public_url: None,
             app: Some("web/onboarding".into()),
-            ..Default::default()
+            auth: Some(crate::contract::AuthSettings::None),
+            expose_confidence: false,
+            session_key_file: Some("/var/run/liveness-keys/session-key".into()),
+            signing_key_file: Some("/var/run/liveness-keys/signing-keys.pem".into()),
+            challenges: vec![],
+            metrics_listen: Some("0.0.0.0:9090".parse().unwrap()),
         }
     );
+    // The keys come from the app's own Secret, read-only; a rotation restarts the pods.
+    assert_eq!(
+        container["volumeMounts"],
+        json!([{"name": "keys", "mountPath": "/var/run/liveness-keys", "readOnly": true}])
+    );
+    assert_eq!(
+        pod["volumes"][0]["secret"],
+        json!({"secretName": identity().child_name("liveness-keys"), "defaultMode": 0o440})
+    );
+    assert_eq!(
+        spec["template"]["metadata"]["annotations"]["faceliveness.dev/keys-rotated-at"],
+        "2026-11-01T00:00:00Z"
+    );
+    // /metrics has a container port of its own, which the Service does not route to.
+    assert_eq!(container["ports"][1]["name"], "metrics");
+    assert_eq!(container["ports"][1]["containerPort"], 9090);
 }
 
 #[test]

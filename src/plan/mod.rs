@@ -3,6 +3,7 @@
 //!
 //! - [`aws`]: identity pool, roles, inline and trust policies, tags.
 //! - [`boundary`]: the permissions boundary that caps every role of a cluster.
+//! - [`keys`]: when the endpoint's key Secret is created or rotated, and what it holds.
 //! - [`kube`]: ServiceAccount, Deployment, Service, ConfigMap of the endpoint.
 //! - [`operator`]: the IAM policy the operator itself needs.
 //! - [`policy`] / [`trust`]: typed policy documents; trust policies that cannot omit `aud`.
@@ -11,6 +12,7 @@
 
 pub mod aws;
 pub mod boundary;
+pub mod keys;
 pub mod kube;
 pub mod operator;
 pub mod policy;

@@ -116,7 +116,7 @@ fn the_operator_writes_exactly_the_tag_keys_the_policy_lets_it_write() {
         "web",
         "a",
         "uid-1",
-        "{region: us-east-1, identityPool: {allowUnauthenticated: true}}",
+        "{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}",
     );
     let desired = desired_aws(&testing::validated(&app, &env), &env);
     let written: BTreeSet<&str> = desired.tags.keys().map(String::as_str).collect();

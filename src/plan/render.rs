@@ -12,8 +12,10 @@ use crate::validate::{PoolMode, validate};
 
 use super::aws::{DesiredAws, RolePlan, desired_aws};
 use super::boundary::boundary_policy;
+use super::keys::{KeyMaterial, SESSION_KEY, SIGNING_KEYS};
 use super::kube::{AwsIds, desired_kube};
 use super::operator::operator_policy;
+use super::route::RouteObject;
 use super::trust::PoolId;
 
 /// Account id used when `--account-id` is not given (AWS's documentation account).
@@ -101,13 +103,26 @@ pub fn render_plan(yaml: &str, options: &PlanOptions) -> Result<String, RenderEr
         PoolMode::Adopt(id) => id.clone(),
         PoolMode::Create => PoolId::placeholder(),
     };
-    let kube = desired_kube(
+    // Key material is made when the app is applied and never printed.
+    let placeholder_keys = KeyMaterial {
+        session_key: Vec::new(),
+        signing_keys: Vec::new(),
+        rotated_at: k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+    };
+    let mut kube = desired_kube(
         &app,
         &env,
         AwsIds {
             identity_pool_id: pool_id.as_str(),
             backend_role_arn: &desired.backend_role.arn,
         },
+        &placeholder_keys,
+    );
+    kube.keys.data = None;
+    kube.keys.string_data = Some(
+        [SESSION_KEY, SIGNING_KEYS]
+            .map(|k| (k.to_string(), "<made when the app is applied>".to_string()))
+            .into(),
     );
     let (namespace, name) = (&app.identity.namespace, &app.identity.name);
     let mut out = format!(
@@ -121,11 +136,17 @@ pub fn render_plan(yaml: &str, options: &PlanOptions) -> Result<String, RenderEr
     out.push_str("---\n# AWS objects (for review; not a Kubernetes object)\n");
     out.push_str(&to_yaml(&aws_view(&desired, &pool_id)));
     for object in [
+        to_yaml(&kube.keys),
         to_yaml(&kube.service_account),
         to_yaml(&kube.config_map),
         to_yaml(&kube.deployment),
         to_yaml(&kube.service),
-    ] {
+    ]
+    .into_iter()
+    .chain(kube.route.as_ref().map(|route| match route {
+        RouteObject::Ingress(ingress) => to_yaml(ingress),
+        RouteObject::HttpRoute(route) => to_yaml(route),
+    })) {
         out.push_str("---\n");
         out.push_str(&object);
     }
@@ -268,7 +289,7 @@ mod tests {
         }
     }
 
-    const APP: &str = "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: onboarding, namespace: web}\nspec: {region: us-east-1, identityPool: {allowUnauthenticated: true}}\n";
+    const APP: &str = "apiVersion: faceliveness.dev/v1alpha1\nkind: LivenessApp\nmetadata: {name: onboarding, namespace: web}\nspec: {region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}\n";
 
     #[test]
     fn plan_shows_policies_as_json_and_every_kubernetes_object() {
@@ -276,7 +297,7 @@ mod tests {
         let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&text)
             .map(|d| serde::Deserialize::deserialize(d).unwrap())
             .collect();
-        assert_eq!(docs.len(), 5);
+        assert_eq!(docs.len(), 6);
         let aws = &docs[0];
         assert_eq!(aws["identityPool"]["action"].as_str(), Some("create"));
         assert_eq!(
@@ -298,7 +319,14 @@ mod tests {
             inline["Statement"][0]["Action"][0],
             "rekognition:StartFaceLivenessSession"
         );
-        let kinds: Vec<_> = docs[1..]
+        // The key Secret is shown, its material never: it is made when applied.
+        assert_eq!(docs[1]["kind"].as_str(), Some("Secret"));
+        assert!(docs[1].get("data").is_none());
+        assert_eq!(
+            docs[1]["stringData"]["session-key"].as_str(),
+            Some("<made when the app is applied>")
+        );
+        let kinds: Vec<_> = docs[2..]
             .iter()
             .map(|d| d["kind"].as_str().unwrap().to_string())
             .collect();
@@ -307,7 +335,7 @@ mod tests {
             ["ServiceAccount", "ConfigMap", "Deployment", "Service"]
         );
         assert_eq!(
-            docs[1]["metadata"]["ownerReferences"][0]["uid"].as_str(),
+            docs[2]["metadata"]["ownerReferences"][0]["uid"].as_str(),
             Some("<uid>")
         );
         assert!(text.contains(

@@ -95,6 +95,10 @@ rules make the ClusterRole (rbac.scope=cluster) or each watched namespace's Role
 - apiGroups: [""]
   resources: ["services", "configmaps", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# Each app's key Secret (session binding, verdict signing), by name: no list or watch.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "patch", "update", "delete"]
 # spec.endpoint.expose: the app's own Ingress (watched) or HTTPRoute (checked at resync).
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
