@@ -8,7 +8,7 @@
 #
 # Build stage: the toolchain of the crate's rust-version, dependencies fetched with the
 # lock file (--locked), caches kept in BuildKit cache mounts.
-ARG RUST_VERSION=1.89
+ARG RUST_VERSION=1.94.1
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build

@@ -73,7 +73,11 @@ pub struct EndpointSettings {
 
 /// How callers authenticate (`spec.endpoint.auth`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", rename_all_fields = "camelCase", tag = "mode")]
+#[serde(
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase",
+    tag = "mode"
+)]
 pub enum AuthSettings {
     /// `Authorization: Bearer` with an ID or access token of a Cognito user pool.
     Cognito {
