@@ -158,8 +158,8 @@ impl Authenticator {
         };
         let claims = unverified.verify(&key, rules)?;
         Ok(Caller::User {
-            issuer: claims.iss,
-            subject: claims.sub,
+            issuer: claims.issuer().to_owned(),
+            subject: claims.subject().to_owned(),
         })
     }
 }

@@ -120,14 +120,30 @@ impl TokenRules {
 /// `jsonwebtoken` from the raw payload).
 #[derive(Debug, Deserialize)]
 pub struct Claims {
-    pub iss: String,
-    pub sub: String,
+    // Optional here so a missing claim is reported as such by the validation (which runs
+    // after deserializing), not as a malformed token.
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
     #[serde(default)]
     token_use: Option<String>,
     #[serde(default)]
     client_id: Option<String>,
     #[serde(default)]
     aud: Option<serde_json::Value>,
+}
+
+impl Claims {
+    /// The issuer (always present after [`Unverified::verify`]).
+    pub fn issuer(&self) -> &str {
+        self.iss.as_deref().unwrap_or_default()
+    }
+
+    /// The subject (present and non-empty after [`Unverified::verify`]).
+    pub fn subject(&self) -> &str {
+        self.sub.as_deref().unwrap_or_default()
+    }
 }
 
 /// A token whose header was read but nothing verified yet.
@@ -201,7 +217,7 @@ impl<'a> Unverified<'a> {
         let data = jsonwebtoken::decode::<Claims>(self.token, key.decoding(), &validation)
             .map_err(|e| reason_of(e.kind()))?;
         let claims = data.claims;
-        if claims.sub.is_empty() {
+        if claims.subject().is_empty() || claims.issuer().is_empty() {
             return Err(Reason::Claims);
         }
         if let Audience::CognitoClients(clients) = &rules.audience {
