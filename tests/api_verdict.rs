@@ -40,7 +40,9 @@ fn backend_installed() {
 
 /// Runs the example backend's verifier; one JSON result per verdict.
 async fn verify(api: &Api, issuer: &str, user: &str, verdicts: &[&str]) -> Vec<Value> {
-    tokio::task::spawn_blocking(backend_installed).await.unwrap();
+    tokio::task::spawn_blocking(backend_installed)
+        .await
+        .unwrap();
     let jwks = api.url("/.well-known/jwks.json");
     // Asynchronously: the service answering the JWKS request runs on this runtime.
     let out = tokio::process::Command::new("node")
@@ -90,8 +92,17 @@ async fn the_verdict_verifies_with_jose_and_names_the_caller_the_session_and_liv
     let issuer = Issuer::start().await;
     let (current, previous) = (verdict_key_pem(), verdict_key_pem());
     let api = start_as(&issuer, &key_file("both.pem", &[&current, &previous])).await;
-    let keys: Value = api.get("/.well-known/jwks.json").await.json().await.unwrap();
-    assert_eq!(keys["keys"].as_array().unwrap().len(), 2, "current and previous: {keys}");
+    let keys: Value = api
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        keys["keys"].as_array().unwrap().len(),
+        2,
+        "current and previous: {keys}"
+    );
 
     let alice = issuer.token("alice");
     let live = api.create_session_as(Some(&alice)).await;
@@ -110,9 +121,20 @@ async fn the_verdict_verifies_with_jose_and_names_the_caller_the_session_and_liv
     assert_eq!(results[0]["live"], true);
     assert_eq!(results[0]["status"], "SUCCEEDED");
     assert_eq!(results[1]["ok"], true, "{results:?}");
-    assert_eq!(results[1]["live"], false, "a genuine verdict that says not live");
-    assert_eq!(results[2]["ok"], false, "a verdict counts once: {results:?}");
-    assert!(results[2]["error"].as_str().unwrap().contains("already used"));
+    assert_eq!(
+        results[1]["live"], false,
+        "a genuine verdict that says not live"
+    );
+    assert_eq!(
+        results[2]["ok"], false,
+        "a verdict counts once: {results:?}"
+    );
+    assert!(
+        results[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
 
     let bob = verify(&api, &iss, "bob", &[&v1]).await;
     assert_eq!(bob[0]["ok"], false, "alice's verdict is not bob's: {bob:?}");
@@ -120,7 +142,10 @@ async fn the_verdict_verifies_with_jose_and_names_the_caller_the_session_and_liv
     assert_eq!(other_app[0]["ok"], false, "{other_app:?}");
     let mut tampered = v1.clone();
     tampered.replace_range(tampered.len() - 4.., "AAAA");
-    assert_eq!(verify(&api, &iss, "alice", &[&tampered]).await[0]["ok"], false);
+    assert_eq!(
+        verify(&api, &iss, "alice", &[&tampered]).await[0]["ok"],
+        false
+    );
 }
 
 #[tokio::test]
@@ -135,8 +160,14 @@ async fn verdicts_signed_before_a_rotation_verify_until_their_key_is_dropped() {
 
     // Rotated: the new key signs, the old one is still published.
     let rotated = start_as(&issuer, &key_file("rotated.pem", &[&new, &old])).await;
-    assert_eq!(verify(&rotated, &iss, "alice", &[&verdict]).await[0]["ok"], true);
+    assert_eq!(
+        verify(&rotated, &iss, "alice", &[&verdict]).await[0]["ok"],
+        true
+    );
     // A rotation later the old key is gone, and so is trust in what it signed.
     let later = start_as(&issuer, &key_file("later.pem", &[&new])).await;
-    assert_eq!(verify(&later, &iss, "alice", &[&verdict]).await[0]["ok"], false);
+    assert_eq!(
+        verify(&later, &iss, "alice", &[&verdict]).await[0]["ok"],
+        false
+    );
 }

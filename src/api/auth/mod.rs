@@ -107,7 +107,7 @@ pub struct Authenticator {
 }
 
 enum Mode {
-    Tokens { rules: TokenRules, jwks: Jwks },
+    Tokens { rules: TokenRules, jwks: Box<Jwks> },
     Anonymous,
 }
 
@@ -122,7 +122,7 @@ impl Authenticator {
                 ..
             } => Mode::Tokens {
                 rules: TokenRules::cognito(issuer, client_ids),
-                jwks: Jwks::at(jwks_url),
+                jwks: Box::new(Jwks::at(jwks_url)),
             },
             AuthConfig::Oidc {
                 issuer,
@@ -130,10 +130,10 @@ impl Authenticator {
                 jwks_url,
             } => Mode::Tokens {
                 rules: TokenRules::oidc(issuer, audiences),
-                jwks: match jwks_url {
+                jwks: Box::new(match jwks_url {
                     Some(url) => Jwks::at(url),
                     None => Jwks::discovered(issuer),
-                },
+                }),
             },
             AuthConfig::None => Mode::Anonymous,
         };

@@ -8,6 +8,7 @@
 //! validation uses. Every problem names where the value came from and how to fix it; all
 //! are collected at once rather than one per restart.
 
+mod auth;
 mod security;
 
 use std::net::SocketAddr;
