@@ -149,6 +149,44 @@ async fn oidc_tokens_are_refused_for_every_reason_a_forger_tries() {
 }
 
 #[tokio::test]
+async fn a_rotated_issuer_key_is_fetched_but_made_up_key_ids_do_not_hammer_the_issuer() {
+    let issuer = Issuer::start().await;
+    let api = start_for(issuer.flags()).await;
+    assert_eq!(
+        api.create_as(Some(&issuer.token("alice"))).await.status(),
+        201
+    );
+    assert_eq!(issuer.jwks_fetches(), 1, "fetched once, then cached");
+    for _ in 0..3 {
+        api.create_as(Some(&issuer.token("alice"))).await;
+    }
+    assert_eq!(issuer.jwks_fetches(), 1, "known keys are not fetched again");
+
+    // Twenty tokens with key ids the issuer never published, in a burst.
+    for _ in 0..20 {
+        let stranger = SigningKey::generate();
+        let r = api
+            .create_as(Some(&oidc::sign_with(&stranger, &issuer.claims("eve"))))
+            .await;
+        assert_eq!(r.status(), 401);
+    }
+    assert!(
+        issuer.jwks_fetches() <= 2,
+        "at most one refresh per 5 s: {} fetches",
+        issuer.jwks_fetches()
+    );
+
+    // The issuer rotates: a token of its new key is accepted once the refresh is allowed.
+    let rotated = SigningKey::generate();
+    issuer.publish(&rotated);
+    tokio::time::sleep(std::time::Duration::from_millis(5_200)).await;
+    let r = api
+        .create_as(Some(&oidc::sign_with(&rotated, &issuer.claims("alice"))))
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+#[tokio::test]
 async fn a_session_read_by_another_user_is_404_even_with_its_token() {
     let issuer = Issuer::start().await;
     let api = start_for(issuer.flags()).await;

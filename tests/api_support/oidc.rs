@@ -3,6 +3,8 @@
 //! makes the bad tokens a forger would try (expired, other audience, `alg: none`, HS256
 //! with the public key, an unpublished key).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -47,6 +49,10 @@ pub struct Issuer {
     /// The issuer URL (`iss`), `http://127.0.0.1:<port>`.
     pub url: String,
     pub key: SigningKey,
+    /// The JWKS it serves (the key first; [`Issuer::publish`] adds more).
+    published: Arc<Mutex<Vec<Jwk>>>,
+    /// How often its JWKS was fetched.
+    fetches: Arc<AtomicUsize>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -67,13 +73,21 @@ impl Issuer {
             "jwks_uri": format!("{url}/keys"),
             "id_token_signing_alg_values_supported": ["ES256"],
         });
-        let jwks = json!({ "keys": [key.jwk] });
+        let published = Arc::new(Mutex::new(vec![key.jwk.clone()]));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (keys, count) = (published.clone(), fetches.clone());
         let app = axum::Router::new()
             .route(
                 "/.well-known/openid-configuration",
                 get(move || async move { Json(discovery) }),
             )
-            .route("/keys", get(move || async move { Json(jwks) }));
+            .route(
+                "/keys",
+                get(move || async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    Json(json!({ "keys": *keys.lock().unwrap() }))
+                }),
+            );
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -85,8 +99,20 @@ impl Issuer {
         Issuer {
             url,
             key,
+            published,
+            fetches,
             _stop: stop,
         }
+    }
+
+    /// Adds `key` to the JWKS (a rotation: the new key is published beside the old).
+    pub fn publish(&self, key: &SigningKey) {
+        self.published.lock().unwrap().push(key.jwk.clone());
+    }
+
+    /// How often the JWKS was fetched so far.
+    pub fn jwks_fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
     }
 
     /// The flags that make liveness-api accept this issuer's tokens (JWKS by discovery).
