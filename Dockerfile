@@ -8,7 +8,7 @@
 #
 # Build stage: the toolchain of the crate's rust-version, dependencies fetched with the
 # lock file (--locked), caches kept in BuildKit cache mounts.
-ARG RUST_VERSION=1.89
+ARG RUST_VERSION=1.94.1
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
@@ -32,6 +32,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/liveness-operator /out/liveness-api /usr/local/bin/
 USER 65532:65532
-EXPOSE 8080 8081
+# 8080: liveness-api (public), 9090: its metrics; 8081: the operator's metrics.
+EXPOSE 8080 8081 9090
 ENTRYPOINT ["/usr/local/bin/liveness-operator"]
 CMD ["--help"]

@@ -87,9 +87,17 @@ export AWS_ENDPOINT_URL=$STUB_URL AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=not-a-real-secret
 export AWS_EC2_METADATA_DISABLED=true
 
+# shellcheck source=../scripts/lib/dev-keys.sh
+source "$ROOT/scripts/lib/dev-keys.sh"
+dev_keys "$RESULTS/keys"
 RUST_PORT=$(free_port)
-LIVENESS_LISTEN=127.0.0.1:$RUST_PORT LIVENESS_REGION=us-east-1 \
-  LIVENESS_RATE_LIMIT_PER_MINUTE=0 LIVENESS_LOG_FORMAT=json \
+# Anonymous callers as the Next.js seed has them; no per-caller create limit, so the
+# benchmark measures the service, not the limiter (each GET still checks a session token).
+LIVENESS_LISTEN=127.0.0.1:$RUST_PORT LIVENESS_METRICS_LISTEN=127.0.0.1:$(free_port) \
+  LIVENESS_REGION=us-east-1 LIVENESS_AUTH=none \
+  LIVENESS_SESSION_KEY_FILE="$RESULTS/keys/session.key" \
+  LIVENESS_SIGNING_KEY_FILE="$RESULTS/keys/verdict.pem" \
+  LIVENESS_RATE_LIMIT_PER_MINUTE=0 LIVENESS_CREATE_LIMIT_PER_MINUTE=0 LIVENESS_LOG_FORMAT=json \
   "$API_BIN" 2>/dev/null &
 RUST_PID=$!
 PIDS+=("$RUST_PID")
@@ -109,13 +117,19 @@ NEXT_IDLE=$(rss_kib "$NEXT_PID" VmRSS)
 declare -A BASE=([rust]="http://127.0.0.1:$RUST_PORT/v1/sessions"
                  [next]="http://127.0.0.1:$NEXT_PORT/api/sessions")
 
-session_of() { # target → a session id created through that target
-  curl -fsS -X POST "${BASE[$1]}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sessionId"])'
+session_of() { # target → "<session id> <session token>" of a session created through it
+  curl -fsS -X POST "${BASE[$1]}" |
+    python3 -c 'import json,sys; b=json.load(sys.stdin); print(b["sessionId"], b.get("sessionToken", ""))'
 }
 
 run_wrk() { # target op seconds → one RESULT json line
-  local url=${BASE[$1]} script=$HERE/wrk/$2.lua
-  [ "$2" = get ] && url="$url/$(session_of "$1")"
+  local url=${BASE[$1]} script=$HERE/wrk/$2.lua session token
+  if [ "$2" = get ]; then
+    read -r session token < <(session_of "$1")
+    url="$url/$session"
+    # liveness-api reads a session only with its token; the seed ignores the header.
+    export SESSION_TOKEN=$token
+  fi
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s -s "$script" "$url" |
     sed -n 's/^RESULT //p'
 }

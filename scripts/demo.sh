@@ -78,7 +78,17 @@ while IFS='=' read -r name value; do
   [ -n "$name" ] && env_args+=("$name=$value")
 done < <(kubectl -n "$NS" get deployment -l app.kubernetes.io/instance=onboarding \
   -o jsonpath='{range .items[0].spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}')
-env "${env_args[@]}" LIVENESS_LISTEN="$API_ADDR" LIVENESS_LOG_FORMAT=text \
+# What the Deployment's settings do not carry yet (the auth choice, the key files mounted
+# from the app's Secret) the demo supplies: anonymous callers and keys made for local runs.
+# shellcheck source=scripts/lib/dev-keys.sh
+source scripts/lib/dev-keys.sh
+dev_keys "$TESTGROUND_DIR/demo-keys"
+settings=$(printf '%s\n' "${env_args[@]}" | sed -n 's/^LIVENESS_SETTINGS=//p')
+extra=(LIVENESS_METRICS_LISTEN=127.0.0.1:28090)
+grep -q '"auth"' <<<"$settings" || extra+=(LIVENESS_AUTH=none)
+grep -q '"sessionKeyFile"' <<<"$settings" || extra+=(LIVENESS_SESSION_KEY_FILE="$TESTGROUND_DIR/demo-keys/session.key")
+grep -q '"signingKeyFile"' <<<"$settings" || extra+=(LIVENESS_SIGNING_KEY_FILE="$TESTGROUND_DIR/demo-keys/verdict.pem")
+env "${env_args[@]}" "${extra[@]}" LIVENESS_LISTEN="$API_ADDR" LIVENESS_LOG_FORMAT=text \
   AWS_ENDPOINT_URL="http://$STUB_ADDR" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
   "$bin/liveness-api" > "$TESTGROUND_DIR/logs/liveness-api.log" 2>&1 &
 pids+=($!)
@@ -88,8 +98,11 @@ say "POST /v1/sessions (Idempotency-Key: demo-1)"
 created=$(curl -sf -X POST -H "Origin: https://app.example.com" -H "Idempotency-Key: demo-1" "http://$API_ADDR/v1/sessions")
 echo "$created"
 session=$(printf '%s' "$created" | sed -E 's/.*"sessionId":"([^"]+)".*/\1/')
-say "GET /v1/sessions/$session"
-curl -sf "http://$API_ADDR/v1/sessions/$session"; echo
+session_token=$(printf '%s' "$created" | sed -E 's/.*"sessionToken":"([^"]+)".*/\1/')
+say "GET /v1/sessions/$session (X-Liveness-Session-Token from the create)"
+curl -sf -H "X-Liveness-Session-Token: $session_token" "http://$API_ADDR/v1/sessions/$session"; echo
+say "GET /.well-known/jwks.json (the keys the app's backend verifies the verdict with)"
+curl -sf "http://$API_ADDR/.well-known/jwks.json"; echo
 say "GET /v1/config"
 curl -sf "http://$API_ADDR/v1/config"; echo
 

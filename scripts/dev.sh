@@ -2,7 +2,8 @@
 # Develop without AWS: starts, on loopback, liveness-emulator (an offline stand-in for
 # Rekognition Face Liveness), liveness-api pointed at it, and the example page
 # (examples/web) on its own origin; prints what to open. Ctrl-C stops all three.
-#   scripts/dev.sh            ports from EMULATOR_PORT (8443), API_PORT (8080), WEB_PORT (5173)
+#   scripts/dev.sh            ports from EMULATOR_PORT (8443), API_PORT (8080), WEB_PORT (5173),
+#                             METRICS_PORT (9090)
 # The emulator's verdicts mean nothing about real users: it is for wiring and UI work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ export LIVENESS_CACHE_DIR="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LIVENESS_CACHE_DIR/target}"
 EMULATOR_PORT="${EMULATOR_PORT:-8443}"
 API_PORT="${API_PORT:-8080}"
+METRICS_PORT="${METRICS_PORT:-9090}"
 WEB_PORT="${WEB_PORT:-5173}"
 OUTCOME="${OUTCOME:-judge}" # judge | pass | fail (see liveness-emulator --help)
 emulator="https://127.0.0.1:$EMULATOR_PORT"
@@ -22,6 +24,8 @@ mkdir -p "$logs"
 step() { printf '=== %s\n' "$*"; }
 # shellcheck source=scripts/lib/web-deps.sh
 source scripts/lib/web-deps.sh
+# shellcheck source=scripts/lib/dev-keys.sh
+source scripts/lib/dev-keys.sh
 
 step "cargo build --bin liveness-emulator --bin liveness-api"
 cargo build --locked --bin liveness-emulator --bin liveness-api
@@ -60,7 +64,14 @@ pids+=($!)
 wait_http "$emulator/assets/models/facemesh-detection-short.json" liveness-emulator "$logs/emulator.log"
 for _ in $(seq 50); do [ -s "$cert" ] && break; sleep 0.1; done
 
-LIVENESS_LISTEN="127.0.0.1:$API_PORT" LIVENESS_REGION=us-east-1 \
+# The page sends no sign-in token yet: anonymous callers (LIVENESS_AUTH=none), with the
+# session and verdict keys made once for local runs.
+dev_keys "$LIVENESS_CACHE_DIR/dev-keys"
+LIVENESS_LISTEN="127.0.0.1:$API_PORT" LIVENESS_METRICS_LISTEN="127.0.0.1:$METRICS_PORT" \
+  LIVENESS_AUTH=none LIVENESS_APP=dev/example \
+  LIVENESS_SESSION_KEY_FILE="$LIVENESS_CACHE_DIR/dev-keys/session.key" \
+  LIVENESS_SIGNING_KEY_FILE="$LIVENESS_CACHE_DIR/dev-keys/verdict.pem" \
+  LIVENESS_REGION=us-east-1 \
   LIVENESS_ALLOWED_ORIGINS="$web" LIVENESS_EMULATOR_URL="$emulator" \
   LIVENESS_LOG_FORMAT=text AWS_ENDPOINT_URL="$emulator" SSL_CERT_FILE="$cert" \
   AWS_ACCESS_KEY_ID=AKIAEMULATOREXAMPLE00 AWS_SECRET_ACCESS_KEY=emulator-secret \
@@ -77,7 +88,7 @@ cat <<MSG
 
 Running without AWS (logs in $logs):
   liveness-emulator  $emulator   (outcome: $OUTCOME; an EMULATOR, not Rekognition)
-  liveness-api       $api   (GET $api/v1/config)
+  liveness-api       $api   (GET $api/v1/config; metrics on :$METRICS_PORT)
   example page       $web
 
 1. First open $emulator/assets/models/facemesh-detection-short.json

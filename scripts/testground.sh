@@ -19,6 +19,11 @@ APISERVER_PORT="${TESTGROUND_APISERVER_PORT:-26443}"
 MINISTACK_PORT="${TESTGROUND_MINISTACK_PORT:-24566}"
 MINISTACK_VERSION="1.5.33"
 BOTO3_SPEC="boto3>=1.34,<2"
+# Without cryptography, ministack's Cognito user-pool tokens carry random bytes as their
+# signature; with it they are RS256-signed with the keys its JWKS publishes.
+CRYPTOGRAPHY_SPEC="cryptography>=42,<51"
+# Bump when the venv's packages change, so an existing venv is rebuilt.
+MINISTACK_VENV="venv-ministack-$MINISTACK_VERSION-signed"
 
 log() { printf '[testground] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -93,12 +98,12 @@ ensure_kubernetes_build() {
 }
 
 ensure_ministack() {
-  local venv="$CACHE_DIR/venv-ministack-$MINISTACK_VERSION"
-  if [ ! -x "$venv/bin/ministack" ]; then
+  local venv="$CACHE_DIR/$MINISTACK_VENV"
+  if [ ! -x "$venv/bin/ministack" ] || ! "$venv/bin/python" -c 'import cryptography' 2>/dev/null; then
     log "creating the ministack venv ($venv)"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "ministack==$MINISTACK_VERSION" "$BOTO3_SPEC"
+    "$venv/bin/pip" install -q --disable-pip-version-check "ministack==$MINISTACK_VERSION" "$BOTO3_SPEC" "$CRYPTOGRAPHY_SPEC"
   fi
   echo "$venv"
 }
@@ -216,9 +221,15 @@ cmd_up() {
       --bind-address 127.0.0.1 --secure-port 0 --port 0 --leader-elect=false
   fi
 
+  # A ministack started from an older venv (unsigned Cognito tokens) is replaced once.
+  if alive ministack && [ "$(cat "$STATE_DIR/ministack.venv" 2>/dev/null)" != "$venv" ]; then
+    log "restarting ministack from $venv"
+    stop_process ministack
+  fi
   if ! alive ministack; then
     log "starting ministack on 127.0.0.1:$MINISTACK_PORT"
     BIND_HOST=127.0.0.1 GATEWAY_PORT="$MINISTACK_PORT" start_bg ministack "$venv/bin/ministack"
+    echo "$venv" > "$STATE_DIR/ministack.venv"
   fi
   wait_for ministack 60 curl -s -o /dev/null "http://127.0.0.1:$MINISTACK_PORT/"
   sleep 1
@@ -226,14 +237,18 @@ cmd_up() {
   log "ready: source $STATE_DIR/env"
 }
 
+stop_process() { # name
+  alive "$1" || return 0
+  local pid; pid=$(cat "$STATE_DIR/$1.pid")
+  kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -9 -- "-$pid" 2>/dev/null || true
+  rm -f "$STATE_DIR/$1.pid"
+}
+
 cmd_down() {
   for name in kube-controller-manager kube-apiserver ministack etcd; do
-    if alive "$name"; then
-      local pid; pid=$(cat "$STATE_DIR/$name.pid")
-      kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 -- "-$pid" 2>/dev/null || true
-    fi
+    stop_process "$name"
   done
   rm -rf "$STATE_DIR"
   log "stopped"

@@ -327,6 +327,20 @@ mod tests {
     }
 
     #[test]
+    fn challenge_names_are_the_rules_names() {
+        for (challenge, name) in [
+            Challenge::FaceMovementAndLightChallenge,
+            Challenge::FaceMovementChallenge,
+        ]
+        .into_iter()
+        .zip(crate::rules::CHALLENGES)
+        {
+            assert_eq!(challenge.as_str(), name);
+            assert_eq!(serde_json::to_value(challenge).unwrap(), name);
+        }
+    }
+
+    #[test]
     fn region_is_immutable_by_cel() {
         let crd = serde_json::to_value(LivenessApp::crd()).unwrap();
         let region = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]

@@ -55,6 +55,10 @@ pub const S3_BUCKET_PATTERN: &str = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$";
 pub const CLIENT_ID_PATTERN: &str = r"^[\w]+$";
 /// Longest user pool app client id or provider name.
 pub const MAX_CLIENT_ID: usize = 128;
+/// A Cognito user pool id: `<region>_<id>` (AWS's pattern for `UserPoolId`).
+pub const USER_POOL_ID_PATTERN: &str = r"^[a-z]{2}(-[a-z]+)+-[0-9]_[0-9a-zA-Z]+$";
+/// Longest user pool id Cognito accepts.
+pub const MAX_USER_POOL_ID: usize = 55;
 /// The operator's cluster name: part of every AWS name, tag and IAM path.
 pub const CLUSTER_NAME_PATTERN: &str = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
 
@@ -65,6 +69,8 @@ fn matches(pattern: &'static LazyLock<Regex>, value: &str) -> bool {
 static REGION: LazyLock<Regex> = LazyLock::new(|| Regex::new(REGION_PATTERN).expect("valid"));
 static POOL_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(POOL_ID_PATTERN).expect("valid"));
 static CLIENT_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(CLIENT_ID_PATTERN).expect("valid"));
+static USER_POOL_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(USER_POOL_ID_PATTERN).expect("valid"));
 static CLUSTER_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(CLUSTER_NAME_PATTERN).expect("valid"));
 
@@ -304,6 +310,69 @@ pub fn user_pool_client_id(id: &str) -> Result<&str, String> {
             "'{id}' is not a user pool app client id: copy it from the user pool's App clients (letters, digits, '_', at most {MAX_CLIENT_ID})"
         ))
     }
+}
+
+/// The Face Liveness challenge types `ChallengePreferences` may name, the light one first.
+/// `FaceMovementChallenge` shows no flashing colours, which matters for photosensitive users.
+pub const CHALLENGES: [&str; 2] = ["FaceMovementAndLightChallenge", "FaceMovementChallenge"];
+
+/// One challenge preference by its API name.
+pub fn challenge(name: &str) -> Result<&'static str, String> {
+    CHALLENGES
+        .iter()
+        .find(|c| **c == name)
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "'{name}' is not a challenge: use {}",
+                CHALLENGES.join(" or ")
+            )
+        })
+}
+
+/// A Cognito user pool id, `<region>_<id>`; its region is the part before the `_`.
+pub fn user_pool_id(id: &str) -> Result<&str, String> {
+    if id.len() <= MAX_USER_POOL_ID && matches(&USER_POOL_ID, id) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "'{id}' is not a user pool id: copy it from the user pool's overview, e.g. us-east-1_AbCdEf123"
+        ))
+    }
+}
+
+/// The Cognito user pool's token issuer (`iss` of its ID and access tokens):
+/// `https://cognito-idp.<region>.amazonaws.com/<userPoolId>` for a valid pool id.
+pub fn user_pool_issuer(user_pool_id: &str) -> String {
+    let region = user_pool_id.split('_').next().unwrap_or_default();
+    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+}
+
+/// A URL the endpoint fetches token keys from, or an OpenID Connect issuer: https, or
+/// plain http to a loopback address only (a test issuer on the same machine), without
+/// query or fragment. Returned without a trailing slash.
+pub fn token_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| format!("'{raw}' is not a URL ({e}): use e.g. https://issuer.example.com"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "'{raw}' must be an https URL (plain http only to a loopback address): token keys must not be fetched over an unprotected network"
+            ));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("'{raw}' must not carry a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// A DNS-1123 subdomain: a host name, or the name of a Kubernetes object (Secret, Gateway).

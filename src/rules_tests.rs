@@ -163,6 +163,36 @@ fn user_pools_and_public_urls() {
     assert!(user_pool_provider("cognito-idp.us-east-1.amazonaws.com/x", "us-east-1").is_err());
     assert!(user_pool_client_id("1example23456789abcdef").is_ok());
     assert!(user_pool_client_id("has space").is_err());
+    assert_eq!(user_pool_id("eu-west-1_AbC123"), Ok("eu-west-1_AbC123"));
+    assert_eq!(
+        challenge("FaceMovementChallenge"),
+        Ok("FaceMovementChallenge")
+    );
+    assert!(
+        challenge("Blink")
+            .unwrap_err()
+            .contains("FaceMovementAndLightChallenge")
+    );
+    for bad in ["eu-west-1", "AbC123", "eu-west-1_", "eu-west-1_a-b"] {
+        assert!(user_pool_id(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        user_pool_issuer("eu-west-1_AbC123"),
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+    );
+    assert_eq!(
+        token_url("https://login.example.com/realms/app/").unwrap(),
+        "https://login.example.com/realms/app"
+    );
+    assert!(token_url("http://127.0.0.1:8080/jwks.json").is_ok());
+    for bad in [
+        "http://login.example.com",
+        "ftp://x",
+        "https://x/?a=1",
+        "nope",
+    ] {
+        assert!(token_url(bad).is_err(), "{bad}");
+    }
     assert_eq!(
         public_url("https://api.example.com/liveness/").unwrap(),
         "https://api.example.com/liveness"

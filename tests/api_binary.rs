@@ -1,6 +1,8 @@
 //! The `liveness-api` binary as the operator's Deployment runs it: configured only by
-//! `LIVENESS_*` and the standard AWS variables, JSON logs, clear refusal of bad settings,
-//! and a graceful stop on SIGTERM.
+//! `LIVENESS_*` and the standard AWS variables, JSON logs, clear refusal of bad settings
+//! (no auth choice, no keys), and a graceful stop on SIGTERM.
+
+mod api_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,6 +35,10 @@ fn bad_configuration_exits_2_naming_every_variable_and_the_fix() {
         "e.g. us-east-1",
         "LIVENESS_AUDIT_IMAGES_LIMIT",
         "LIVENESS_ALLOWED_ORIGINS",
+        "--auth / LIVENESS_AUTH: required",
+        "auth field of LIVENESS_SETTINGS",
+        "LIVENESS_SESSION_KEY_FILE: required",
+        "LIVENESS_SIGNING_KEY_FILE: required",
     ] {
         assert!(stderr.contains(needle), "{needle} missing from:\n{stderr}");
     }
@@ -62,9 +68,14 @@ impl Drop for Running {
 #[tokio::test]
 async fn serves_through_aws_endpoint_url_logs_json_and_drains_on_sigterm() {
     let stub = RekognitionStub::start().await.unwrap();
+    let (session_key, signing_key) = api_support::key_files();
     let mut child = Running(
         binary()
             .env("LIVENESS_LISTEN", "127.0.0.1:0")
+            .env("LIVENESS_METRICS_LISTEN", "127.0.0.1:0")
+            .env("LIVENESS_AUTH", "none")
+            .env("LIVENESS_SESSION_KEY_FILE", session_key)
+            .env("LIVENESS_SIGNING_KEY_FILE", signing_key)
             .env("LIVENESS_REGION", "eu-west-1")
             .env("LIVENESS_LOG_FORMAT", "json")
             .env("LIVENESS_DRAIN_SECONDS", "1")
@@ -94,6 +105,11 @@ async fn serves_through_aws_endpoint_url_logs_json_and_drains_on_sigterm() {
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         if event["message"] == "liveness-api listening" {
             assert_eq!(event["level"], "INFO");
+            assert_eq!(event["auth"], "none");
+            assert_ne!(
+                event["metrics_addr"], event["addr"],
+                "metrics on a port of their own"
+            );
             break event["addr"].as_str().unwrap().to_owned();
         }
     };

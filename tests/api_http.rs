@@ -1,13 +1,17 @@
-//! The HTTP surface around the session routes: CORS, body limit, rate limit, the frontend
-//! config, probes, metrics and JSON errors for unknown routes and methods.
+//! The HTTP surface around the session routes: CORS, body limit, rate limits (per client
+//! IP, behind trusted proxies, and per caller for creates), slow request heads, the
+//! frontend config, probes, metrics on their own port, and JSON errors for unknown routes
+//! and methods.
 
 mod api_support;
 
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use api_support::{error_of, start};
 use liveness_operator::emulator::{Fault, Outcome};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const APP: &str = "https://app.example.com";
 const POOL: &str = "us-east-1:0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5f";
@@ -57,7 +61,7 @@ async fn preflight_allows_the_idempotency_header_for_allowed_origins_only() {
             .header("Access-Control-Request-Method", "POST")
             .header(
                 "Access-Control-Request-Headers",
-                "content-type,idempotency-key",
+                "authorization,content-type,idempotency-key,x-liveness-session-token",
             )
             .send()
     };
@@ -71,8 +75,14 @@ async fn preflight_allows_the_idempotency_header_for_allowed_origins_only() {
         .to_str()
         .unwrap()
         .to_ascii_lowercase();
-    assert!(headers.contains("idempotency-key"), "{headers}");
-    assert!(headers.contains("content-type"), "{headers}");
+    for header in [
+        "idempotency-key",
+        "content-type",
+        "authorization",
+        "x-liveness-session-token",
+    ] {
+        assert!(headers.contains(header), "{header} not in {headers}");
+    }
 
     let r = preflight("https://evil.example.com").await.unwrap();
     assert!(!r.headers().contains_key("access-control-allow-origin"));
@@ -99,6 +109,7 @@ async fn errors_carry_cors_headers_so_the_browser_can_read_them() {
         .unwrap()
         .to_ascii_lowercase();
     assert!(exposed.contains("retry-after"), "{exposed}");
+    assert!(exposed.contains("www-authenticate"), "{exposed}");
     error_of(r, 400, "invalid_session_id").await;
 }
 
@@ -162,10 +173,103 @@ async fn too_many_requests_from_one_client_get_429_with_retry_after() {
         "probes are not limited"
     );
     assert_eq!(
-        api.get("/metrics").await.status(),
+        api.get_metrics().await.status(),
         200,
         "scrapes are not limited"
     );
+}
+
+#[tokio::test]
+async fn behind_trusted_proxies_the_limit_holds_per_rightmost_untrusted_hop() {
+    let api = start(&["--rate-limit-per-minute=2", "--trusted-proxies=127.0.0.1"]).await;
+    let config = |forwarded: &'static str| {
+        api.http
+            .get(api.url("/v1/config"))
+            .header("X-Forwarded-For", forwarded)
+            .send()
+    };
+    // A client that writes a fresh leftmost entry each time is still the same client:
+    // the proxy (127.0.0.1, trusted) appended the address it saw.
+    for spoof in ["1.1.1.1, 203.0.113.7", "2.2.2.2, 203.0.113.7"] {
+        assert_eq!(config(spoof).await.unwrap().status(), 200);
+    }
+    let r = config("3.3.3.3, 203.0.113.7").await.unwrap();
+    error_of(r, 429, "rate_limited").await;
+    // Another client behind the same proxy has its own budget.
+    assert_eq!(config("198.51.100.4").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn one_caller_creating_sessions_quickly_meets_a_429() {
+    let api = start(&["--rate-limit-per-minute=0"]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..14 {
+        statuses.push(api.create().await.status().as_u16());
+    }
+    assert_eq!(
+        statuses[..10],
+        [201; 10],
+        "the default is 10 a minute: {statuses:?}"
+    );
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    let r = api.create().await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=6).contains(&retry),
+        "one create comes back every 6 s: {retry}"
+    );
+    let message = error_of(r, 429, "session_limit").await;
+    assert!(message.contains("retry after"), "{message}");
+    assert_eq!(api.stub.sessions_created(), 10, "refused before AWS");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_head_is_closed() {
+    let api = start(&[]).await;
+    let addr = api.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    // Closed (EOF or reset), maybe after a 408: either way the socket is not kept.
+    let closed = tokio::time::timeout(Duration::from_secs(35), async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "still open after 35 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(5),
+        "closed by the header-read timeout (10 s), not at once: {waited:?}"
+    );
+    // Complete requests are served as before.
+    assert_eq!(api.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_on_the_public_port() {
+    let api = start(&[]).await;
+    error_of(api.get("/metrics").await, 404, "not_found").await;
+    assert_eq!(api.get_metrics().await.status(), 200);
+    let r = api
+        .http
+        .get(format!("{}/v1/config", api.metrics_base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "the metrics port serves /metrics only");
 }
 
 #[tokio::test]
@@ -216,12 +320,13 @@ async fn probes_report_health_and_readiness() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_aws_errors_by_kind() {
     let api = start(&[]).await;
-    let id = api.create_id().await;
+    let created = api.create_session().await;
+    let id = created.id.clone();
     api.stub.set_outcome(&id, Outcome::Fault(Fault::Throttling));
-    assert_eq!(api.get(&format!("/v1/sessions/{id}")).await.status(), 429);
+    assert_eq!(api.read(&created).await.status(), 429);
     assert_eq!(api.get("/v1/sessions/not-a-uuid").await.status(), 400);
 
-    let r = api.get("/metrics").await;
+    let r = api.get_metrics().await;
     let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(
         content_type.starts_with("application/openmetrics-text"),

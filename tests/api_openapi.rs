@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use api_support::start;
 use liveness_operator::api::Endpoint;
+use liveness_operator::api::routes::Listener;
 use serde_json::Value;
 
 fn document() -> Value {
@@ -137,9 +138,11 @@ async fn every_documented_route_answers_with_a_documented_status_and_shape() {
         let response = match (method.as_str(), path.as_str()) {
             ("POST", p) => api.http.post(api.url(p)).send().await.unwrap(),
             ("GET", "/v1/sessions/{sessionId}") => {
-                let id = api.create_id().await;
-                api.get(&format!("/v1/sessions/{id}")).await
+                let created = api.create_session().await;
+                api.read(&created).await
             }
+            // Served on the metrics listener only (the document says so with `servers`).
+            ("GET", "/metrics") => api.get_metrics().await,
             ("GET", p) => api.get(p).await,
             other => panic!("no probe for {other:?}"),
         };
@@ -157,6 +160,7 @@ async fn every_documented_route_answers_with_a_documented_status_and_shape() {
             "/v1/sessions" => "CreatedSession",
             "/v1/sessions/{sessionId}" => "Session",
             "/v1/config" => "FrontendConfig",
+            "/.well-known/jwks.json" => "JwkSet",
             _ => "Status",
         };
         if name == "Status" {
@@ -165,6 +169,38 @@ async fn every_documented_route_answers_with_a_documented_status_and_shape() {
             assert_matches_schema(&body, &doc, name);
         }
     }
+}
+
+#[test]
+fn only_metrics_are_documented_on_another_server() {
+    let doc = document();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let elsewhere = item["get"]["servers"].is_array();
+        let endpoint = Endpoint::ALL.iter().find(|e| e.path() == path).unwrap();
+        assert_eq!(
+            elsewhere,
+            endpoint.listener() == Listener::Metrics,
+            "{path}: the document and the listener disagree"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_has_the_documented_shape_and_reason() {
+    let doc = document();
+    let issuer = api_support::oidc::Issuer::start().await;
+    let flags = issuer.flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let api = start(&flags).await;
+    let r = api.create().await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_matches_schema(&body, &doc, "Error");
+    let reasons = &schema(&doc, "Error")["properties"]["reason"]["enum"];
+    assert!(
+        reasons.as_array().unwrap().contains(&body["reason"]),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -1,20 +1,30 @@
 //! `POST /v1/sessions` and `GET /v1/sessions/{sessionId}` through the real
-//! aws-sdk-rekognition client against the Rekognition stub: results, `isLive`, idempotency
-//! and every error a frontend or an operator has to act on.
+//! aws-sdk-rekognition client against the Rekognition stub: results, `isLive`, what the
+//! browser may see, idempotency, challenge preferences, feedback, and every error a
+//! frontend or an operator has to act on. (Callers here are anonymous, `--auth none`;
+//! signed-in callers are in api_auth.rs.)
 
 mod api_support;
 
 use std::time::Duration;
 
-use api_support::{REGION, error_of, sdk_config, start, start_with};
+use api_support::{Created, REGION, error_of, sdk_config, start, start_with};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use liveness_operator::emulator::{Fault, Outcome, RekognitionStub};
+use liveness_operator::emulator::{Fault, FeedbackItem, Outcome, RekognitionStub};
 use serde_json::{Value, json};
 
-async fn session(api: &api_support::Api, id: &str) -> Value {
-    let r = api.get(&format!("/v1/sessions/{id}")).await;
+async fn session(api: &api_support::Api, created: &Created) -> Value {
+    let r = api.read(created).await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
+}
+
+fn keys(body: &Value) -> Vec<&str> {
+    body.as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect()
 }
 
 #[tokio::test]
@@ -25,17 +35,13 @@ async fn create_returns_the_session_id_and_when_it_expires() {
     assert_eq!(r.status(), 201);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     let body: Value = r.json().await.unwrap();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
     assert_eq!(
-        keys,
-        ["expiresAt", "sessionId"],
+        keys(&body),
+        ["expiresAt", "sessionId", "sessionToken"],
         "exactly these fields, not `session`"
     );
+    let token = body["sessionToken"].as_str().unwrap();
+    assert_eq!(token.len(), 43, "an HMAC-SHA256, base64url: {token}");
 
     let id = body["sessionId"].as_str().unwrap();
     assert_eq!(id.len(), 36);
@@ -92,19 +98,27 @@ async fn the_same_idempotency_key_yields_one_session() {
     let a: Value = a.unwrap().json().await.unwrap();
     let b: Value = b.unwrap().json().await.unwrap();
     assert_eq!(a["sessionId"], b["sessionId"]);
+    assert_eq!(
+        a["sessionToken"], b["sessionToken"],
+        "the same session, the same token"
+    );
     assert_eq!(api.stub.sessions_created(), 1);
     let tokens: Vec<_> = api
         .stub
         .create_calls()
         .into_iter()
-        .map(|c| c.client_request_token)
+        .map(|c| c.client_request_token.expect("a ClientRequestToken"))
         .collect();
-    assert_eq!(
-        tokens,
-        [
-            Some("mount-7f3a_1".to_owned()),
-            Some("mount-7f3a_1".to_owned())
-        ]
+    assert_eq!(tokens[0], tokens[1]);
+    // What AWS gets is derived from the caller and the key, never the key itself.
+    assert_ne!(tokens[0], "mount-7f3a_1");
+    assert!(
+        tokens[0].len() <= 64
+            && tokens[0]
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+        "a valid ClientRequestToken: {}",
+        tokens[0]
     );
 
     let c: Value = post("another-attempt").await.unwrap().json().await.unwrap();
@@ -130,17 +144,28 @@ async fn a_bad_idempotency_key_is_refused_before_calling_aws() {
 }
 
 #[tokio::test]
-async fn succeeded_at_or_above_the_threshold_is_live() {
+async fn succeeded_at_or_above_the_threshold_is_live_and_the_score_stays_on_the_server() {
     let api = start(&[]).await;
-    let id = api.create_id().await;
-    api.stub.set_outcome(&id, Outcome::Succeeded(97.3));
+    let created = api.create_session().await;
+    api.stub.set_outcome(&created.id, Outcome::Succeeded(97.3));
+    let body = session(&api, &created).await;
     assert_eq!(
-        session(&api, &id).await,
-        json!({"sessionId": id, "status": "SUCCEEDED", "confidence": 97.3, "isLive": true, "threshold": 90.0})
+        keys(&body),
+        ["feedback", "isLive", "sessionId", "status", "verdict"],
+        "no confidence and no threshold for the browser by default: {body}"
     );
-    api.stub.set_outcome(&id, Outcome::Succeeded(90.0));
+    assert_eq!(body["sessionId"], created.id.as_str());
+    assert_eq!(body["status"], "SUCCEEDED");
+    assert_eq!(body["isLive"], true);
+    assert_eq!(body["feedback"], json!([]));
     assert_eq!(
-        session(&api, &id).await["isLive"],
+        body["verdict"].as_str().unwrap().split('.').count(),
+        3,
+        "a compact JWS"
+    );
+    api.stub.set_outcome(&created.id, Outcome::Succeeded(90.0));
+    assert_eq!(
+        session(&api, &created).await["isLive"],
         true,
         "the threshold itself is live"
     );
@@ -149,31 +174,32 @@ async fn succeeded_at_or_above_the_threshold_is_live() {
 #[tokio::test]
 async fn succeeded_below_the_threshold_is_not_live() {
     let api = start(&[]).await;
-    let id = api.create_id().await;
-    api.stub.set_outcome(&id, Outcome::Succeeded(85.0));
-    let body = session(&api, &id).await;
+    let created = api.create_session().await;
+    api.stub.set_outcome(&created.id, Outcome::Succeeded(85.0));
+    let body = session(&api, &created).await;
     assert_eq!(body["status"], "SUCCEEDED");
-    assert_eq!(body["confidence"], 85.0);
     assert_eq!(body["isLive"], false);
+    assert!(body.get("confidence").is_none(), "{body}");
 }
 
 #[tokio::test]
-async fn the_threshold_comes_from_the_configuration() {
-    let api = start(&["--confidence-threshold=80"]).await;
-    let id = api.create_id().await;
-    api.stub.set_outcome(&id, Outcome::Succeeded(85.0));
-    let body = session(&api, &id).await;
+async fn with_expose_confidence_the_browser_sees_the_score_and_the_threshold() {
+    let api = start(&["--confidence-threshold=80", "--expose-confidence"]).await;
+    let created = api.create_session().await;
+    api.stub.set_outcome(&created.id, Outcome::Succeeded(85.0));
+    let body = session(&api, &created).await;
     assert_eq!(body["threshold"], 80.0);
-    assert_eq!(body["isLive"], true);
+    assert_eq!(body["confidence"], 85.0);
+    assert_eq!(body["isLive"], true, "85 reaches the configured 80");
 }
 
 #[tokio::test]
 async fn a_missing_confidence_is_null_and_not_live() {
-    let api = start(&[]).await;
-    let id = api.create_id().await;
+    let api = start(&["--expose-confidence"]).await;
+    let created = api.create_session().await;
     api.stub
-        .set_outcome(&id, Outcome::SucceededWithoutConfidence);
-    let body = session(&api, &id).await;
+        .set_outcome(&created.id, Outcome::SucceededWithoutConfidence);
+    let body = session(&api, &created).await;
     assert_eq!(body["status"], "SUCCEEDED");
     assert_eq!(body["confidence"], Value::Null);
     assert!(
@@ -185,20 +211,92 @@ async fn a_missing_confidence_is_null_and_not_live() {
 
 #[tokio::test]
 async fn failed_created_and_expired_sessions_are_reported_as_such() {
-    let api = start(&[]).await;
-    let id = api.create_id().await;
-    for (outcome, status, confidence) in [
-        (Outcome::Failed(12.5), "FAILED", json!(12.5)),
-        (Outcome::Created, "CREATED", Value::Null),
-        (Outcome::InProgress, "IN_PROGRESS", Value::Null),
-        (Outcome::Expired, "EXPIRED", Value::Null),
+    let api = start(&["--expose-confidence"]).await;
+    let created = api.create_session().await;
+    for (outcome, status, confidence, final_) in [
+        (Outcome::Failed(12.5), "FAILED", json!(12.5), true),
+        (Outcome::Created, "CREATED", Value::Null, false),
+        (Outcome::InProgress, "IN_PROGRESS", Value::Null, false),
+        (Outcome::Expired, "EXPIRED", Value::Null, true),
     ] {
-        api.stub.set_outcome(&id, outcome);
-        let body = session(&api, &id).await;
+        api.stub.set_outcome(&created.id, outcome);
+        let body = session(&api, &created).await;
         assert_eq!(body["status"], status);
         assert_eq!(body["confidence"], confidence, "{status}");
         assert_eq!(body["isLive"], false, "{status}");
+        assert_eq!(
+            body["verdict"].is_string(),
+            final_,
+            "a verdict only once {status} is final: {body}"
+        );
     }
+}
+
+#[tokio::test]
+async fn rekognitions_feedback_reaches_the_browser() {
+    let api = start(&[]).await;
+    let created = api.create_session().await;
+    api.stub.set_outcome(&created.id, Outcome::Failed(8.0));
+    api.stub.set_feedback(
+        &created.id,
+        vec![
+            FeedbackItem::face_not_visible(),
+            FeedbackItem::new("LOW_LIGHTING_DETECTED", "Find a brighter place."),
+        ],
+    );
+    let body = session(&api, &created).await;
+    assert_eq!(body["status"], "FAILED");
+    assert_eq!(body["feedback"][0]["code"], "FACE_NOT_VISIBLE");
+    assert_eq!(
+        body["feedback"][1],
+        json!({"code": "LOW_LIGHTING_DETECTED", "message": "Find a brighter place."})
+    );
+}
+
+#[tokio::test]
+async fn challenge_preferences_reach_rekognition() {
+    let api = start(&["--challenges", "FaceMovementChallenge"]).await;
+    api.create_id().await;
+    assert_eq!(
+        api.stub.create_calls()[0].challenge_preferences,
+        ["FaceMovementChallenge"]
+    );
+    let api = start(&["--challenges=FaceMovementAndLightChallenge,FaceMovementChallenge"]).await;
+    api.create_id().await;
+    assert_eq!(
+        api.stub.create_calls()[0].challenge_preferences,
+        ["FaceMovementAndLightChallenge", "FaceMovementChallenge"]
+    );
+    let api = start(&[]).await;
+    api.create_id().await;
+    assert!(
+        api.stub.create_calls()[0].challenge_preferences.is_empty(),
+        "AWS's default without the flag"
+    );
+}
+
+#[tokio::test]
+async fn a_session_read_without_its_token_is_404_like_an_unknown_one() {
+    let api = start(&[]).await;
+    let created = api.create_session().await;
+    let path = format!("/v1/sessions/{}", created.id);
+    let without = api.get(&path).await;
+    let message = error_of(without, 404, "session_not_found").await;
+    let forged = Created {
+        id: created.id.clone(),
+        token: "A".repeat(43),
+    };
+    let wrong = error_of(api.read(&forged).await, 404, "session_not_found").await;
+    let unknown = error_of(
+        api.get("/v1/sessions/0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5f")
+            .await,
+        404,
+        "session_not_found",
+    )
+    .await;
+    assert_eq!(message, unknown, "no oracle: the same answer");
+    assert_eq!(wrong, unknown);
+    assert_eq!(api.stub.get_calls(), 0, "refused before AWS");
 }
 
 #[tokio::test]
@@ -221,21 +319,23 @@ async fn a_malformed_session_id_is_refused_without_calling_aws() {
 }
 
 #[tokio::test]
-async fn an_unknown_session_is_404_and_mentions_the_region() {
+async fn a_session_rekognition_does_not_know_is_404_and_mentions_the_region() {
     let api = start(&[]).await;
-    let r = api
-        .get("/v1/sessions/0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5f")
-        .await;
-    let message = error_of(r, 404, "session_not_found").await;
+    let created = api.create_session().await;
+    api.stub
+        .set_outcome(&created.id, Outcome::Fault(Fault::SessionNotFound));
+    let message = error_of(api.read(&created).await, 404, "session_not_found").await;
     assert!(message.contains(REGION), "{message}");
+    assert_eq!(api.stub.get_calls(), 1, "this one was asked of Rekognition");
 }
 
 #[tokio::test]
 async fn throttling_is_429_with_retry_after() {
     let api = start(&[]).await;
-    let id = api.create_id().await;
-    api.stub.set_outcome(&id, Outcome::Fault(Fault::Throttling));
-    let r = api.get(&format!("/v1/sessions/{id}")).await;
+    let created = api.create_session().await;
+    api.stub
+        .set_outcome(&created.id, Outcome::Fault(Fault::Throttling));
+    let r = api.read(&created).await;
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -283,10 +383,10 @@ async fn access_denied_says_which_permission_and_region_without_leaking_details(
     }
 
     api.stub.fail_creates_with(None);
-    let id = api.create_id().await;
+    let created = api.create_session().await;
     api.stub
-        .set_outcome(&id, Outcome::Fault(Fault::AccessDenied));
-    let r = api.get(&format!("/v1/sessions/{id}")).await;
+        .set_outcome(&created.id, Outcome::Fault(Fault::AccessDenied));
+    let r = api.read(&created).await;
     assert_eq!(r.status(), 502);
     let message = error_of(r, 502, "aws_access_denied").await;
     assert!(

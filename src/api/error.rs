@@ -10,12 +10,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::auth::Reason;
 use super::rekognition::{AwsError, AwsErrorKind, Operation};
 
 /// Seconds a client should wait after Rekognition throttled us.
 pub const THROTTLE_RETRY_AFTER_SECS: u64 = 2;
 /// Seconds a client should wait after the account's throughput was exhausted.
 pub const CAPACITY_RETRY_AFTER_SECS: u64 = 5;
+/// Seconds a client should wait when the token issuer's keys could not be fetched.
+pub const AUTH_RETRY_AFTER_SECS: u64 = 5;
 
 #[derive(Debug, Clone)]
 pub enum ApiError {
@@ -33,6 +36,19 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// This caller created too many sessions.
+    SessionLimit {
+        retry_after_secs: u64,
+    },
+    /// The bearer token is missing or not acceptable (401).
+    Unauthorized(Reason),
+    /// The token issuer's keys cannot be fetched now, so no token can be checked.
+    AuthUnavailable,
+    /// No session of this caller has that id and token: answered exactly like a session
+    /// Rekognition does not know, so the answer is no oracle for other callers' sessions.
+    UnknownSession {
+        region: String,
+    },
     /// A Rekognition call failed.
     Aws(AwsError),
     /// `/readyz` while the service drains before shutting down.
@@ -49,6 +65,7 @@ pub enum Category {
     MethodNotAllowed,
     PayloadTooLarge,
     TooManyRequests,
+    Unauthorized,
     /// Transient trouble upstream: retry later.
     Unavailable,
     /// Upstream refuses this service's setup (IAM, credentials, region, settings).
@@ -65,6 +82,7 @@ impl Category {
             Category::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Category::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Category::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Category::Unauthorized => StatusCode::UNAUTHORIZED,
             Category::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Category::Misconfigured => StatusCode::BAD_GATEWAY,
             Category::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -76,6 +94,9 @@ impl Category {
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a str,
+    /// The short reason of a 401 (`expired`, `audience`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
     message: String,
 }
 
@@ -83,7 +104,10 @@ impl ApiError {
     pub fn category(&self) -> Category {
         match self {
             ApiError::InvalidSessionId | ApiError::InvalidIdempotencyKey => Category::BadRequest,
-            ApiError::RouteNotFound => Category::NotFound,
+            ApiError::RouteNotFound | ApiError::UnknownSession { .. } => Category::NotFound,
+            ApiError::SessionLimit { .. } => Category::TooManyRequests,
+            ApiError::Unauthorized(_) => Category::Unauthorized,
+            ApiError::AuthUnavailable => Category::Unavailable,
             ApiError::MethodNotAllowed => Category::MethodNotAllowed,
             ApiError::PayloadTooLarge => Category::PayloadTooLarge,
             ApiError::Timeout => Category::UpstreamTimeout,
@@ -123,6 +147,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Timeout => "timeout",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::SessionLimit { .. } => "session_limit",
+            ApiError::Unauthorized(_) => "invalid_token",
+            ApiError::AuthUnavailable => "auth_unavailable",
+            ApiError::UnknownSession { .. } => "session_not_found",
             ApiError::NotReady => "not_ready",
             ApiError::Passthrough(s) if s.is_client_error() => "bad_request",
             ApiError::Passthrough(_) => "internal",
@@ -147,7 +175,9 @@ impl ApiError {
     /// Seconds for `Retry-After`, when retrying later can help.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::SessionLimit { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::AuthUnavailable => Some(AUTH_RETRY_AFTER_SECS),
             ApiError::Aws(e) => match e.kind {
                 AwsErrorKind::Throttled | AwsErrorKind::ServiceUnavailable => {
                     Some(THROTTLE_RETRY_AFTER_SECS)
@@ -181,6 +211,20 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => format!(
                 "Too many requests from this client; retry after {retry_after_secs} seconds."
             ),
+            ApiError::SessionLimit { retry_after_secs } => format!(
+                "Too many new sessions for this caller; retry after {retry_after_secs} seconds."
+            ),
+            ApiError::Unauthorized(reason) => {
+                let mut text = reason.description().to_owned();
+                if let Some(first) = text.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{text}.")
+            }
+            ApiError::AuthUnavailable => format!(
+                "Sign-in tokens cannot be checked right now; retry after {AUTH_RETRY_AFTER_SECS} seconds."
+            ),
+            ApiError::UnknownSession { region } => session_not_found(region),
             ApiError::NotReady => "The service is shutting down; use another replica.".into(),
             ApiError::Passthrough(s) => format!(
                 "The request failed ({}).",
@@ -191,14 +235,18 @@ impl ApiError {
     }
 }
 
+fn session_not_found(region: &str) -> String {
+    format!(
+        "Rekognition has no such session in {region}. Sessions can only be read in the \
+         region that created them: the browser must stream to {region} (LIVENESS_REGION)."
+    )
+}
+
 fn aws_message(e: &AwsError) -> String {
     let action = e.operation.api_name();
     let region = &e.region;
     match e.kind {
-        AwsErrorKind::SessionNotFound => format!(
-            "Rekognition has no such session in {region}. Sessions can only be read in the \
-             region that created them: the browser must stream to {region} (LIVENESS_REGION)."
-        ),
+        AwsErrorKind::SessionNotFound => session_not_found(region),
         AwsErrorKind::Throttled => format!(
             "Rekognition is throttling this service; retry after {THROTTLE_RETRY_AFTER_SECS} seconds."
         ),
@@ -236,6 +284,15 @@ fn aws_message(e: &AwsError) -> String {
     }
 }
 
+impl From<super::auth::AuthError> for ApiError {
+    fn from(e: super::auth::AuthError) -> Self {
+        match e {
+            super::auth::AuthError::Refused(reason) => ApiError::Unauthorized(reason),
+            super::auth::AuthError::KeysUnavailable => ApiError::AuthUnavailable,
+        }
+    }
+}
+
 impl From<AwsError> for ApiError {
     fn from(e: AwsError) -> Self {
         ApiError::Aws(e)
@@ -253,11 +310,27 @@ impl IntoResponse for ApiError {
                 tracing::warn!(operation, kind, detail = %e.detail, "AWS call failed");
             }
         }
+        let reason = match &self {
+            ApiError::Unauthorized(reason) => Some(*reason),
+            _ => None,
+        };
         let body = Body {
             error: self.code(),
+            reason: reason.map(Reason::code),
             message: self.message(),
         };
         let mut response = (self.status(), Json(body)).into_response();
+        if let Some(reason) = reason {
+            let challenge = format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                reason.description()
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
         if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
@@ -315,6 +388,14 @@ mod tests {
             ApiError::RateLimited {
                 retry_after_secs: 1,
             },
+            ApiError::SessionLimit {
+                retry_after_secs: 1,
+            },
+            ApiError::Unauthorized(Reason::Expired),
+            ApiError::AuthUnavailable,
+            ApiError::UnknownSession {
+                region: "us-east-1".into(),
+            },
             ApiError::NotReady,
             ApiError::Passthrough(StatusCode::BAD_REQUEST),
             ApiError::Passthrough(StatusCode::INTERNAL_SERVER_ERROR),
@@ -343,6 +424,30 @@ mod tests {
                 e.code()
             );
         }
+    }
+
+    #[test]
+    fn an_unknown_session_reads_exactly_like_one_rekognition_does_not_know() {
+        let ours = ApiError::UnknownSession {
+            region: "us-east-1".into(),
+        };
+        let theirs = aws(AwsErrorKind::SessionNotFound, Operation::GetResults);
+        assert_eq!(
+            (ours.status(), ours.code(), ours.message()),
+            (theirs.status(), theirs.code(), theirs.message())
+        );
+    }
+
+    #[test]
+    fn refused_tokens_are_401_with_a_bearer_challenge_and_a_short_reason() {
+        let response = ApiError::Unauthorized(Reason::Audience).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\", error_description=\"the token is for another app client or audience\""
+        );
+        let message = ApiError::Unauthorized(Reason::Expired).message();
+        assert_eq!(message, "The token has expired.");
     }
 
     #[test]

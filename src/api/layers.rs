@@ -1,27 +1,29 @@
-//! Cross-cutting HTTP protection: CORS, the per-client rate limit, and turning the bare
+//! Cross-cutting HTTP protection: CORS, the per-client-IP rate limit (the client as
+//! [`super::client_ip`] finds it behind trusted proxies), and turning the bare
 //! error responses of lower layers (413, 405, timeouts) into the service's JSON errors.
 //!
 //! The layers themselves come from well-kept crates (tower-http, tower_governor); this
 //! module only configures them the way a browser-facing liveness backend needs.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use governor::middleware::NoOpMiddleware;
 use tower_governor::GovernorError;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::client_ip::{ClientIpKey, TrustedProxies};
 use super::error::ApiError;
 
 /// The header a client sends to make `POST /v1/sessions` idempotent.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The header carrying the session token on `GET /v1/sessions/{sessionId}`.
+pub const SESSION_TOKEN: &str = "x-liveness-session-token";
 
 /// CORS for the configured origins. Other origins get no `Access-Control-Allow-Origin`,
 /// so browsers refuse to hand them the answer; preflights are answered here.
@@ -37,35 +39,21 @@ pub fn cors(allowed_origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             HeaderName::from_static(IDEMPOTENCY_KEY),
+            HeaderName::from_static(SESSION_TOKEN),
         ])
-        .expose_headers([header::RETRY_AFTER, header::LOCATION])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::WWW_AUTHENTICATE,
+        ])
         .max_age(Duration::from_secs(600))
 }
 
-/// Who a request counts against: the peer address, or the first forwarded address when
-/// the service sits behind a proxy it trusts.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp {
-    pub trust_forwarded_for: bool,
-}
-
-impl KeyExtractor for ClientIp {
-    type Key = IpAddr;
-
-    fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
-        if self.trust_forwarded_for {
-            SmartIpKeyExtractor.extract(req)
-        } else {
-            PeerIpKeyExtractor.extract(req)
-        }
-    }
-}
-
-pub type RateLimitLayer = GovernorLayer<ClientIp, NoOpMiddleware, Body>;
+pub type RateLimitLayer = GovernorLayer<ClientIpKey, NoOpMiddleware, Body>;
 
 /// A limit of `per_minute` requests per client with bursts of the same size, answering
 /// 429 with `Retry-After`; `None` when `per_minute` is 0 (no limit).
-pub fn rate_limit(per_minute: u32, trust_forwarded_for: bool) -> Option<RateLimitLayer> {
+pub fn rate_limit(per_minute: u32, proxies: &TrustedProxies) -> Option<RateLimitLayer> {
     if per_minute == 0 {
         return None;
     }
@@ -73,9 +61,7 @@ pub fn rate_limit(per_minute: u32, trust_forwarded_for: bool) -> Option<RateLimi
     let config = GovernorConfigBuilder::default()
         .per_millisecond(period_ms)
         .burst_size(per_minute)
-        .key_extractor(ClientIp {
-            trust_forwarded_for,
-        })
+        .key_extractor(ClientIpKey(proxies.clone()))
         .finish()?;
     let config = Arc::new(config);
     forget_idle_clients(Arc::downgrade(&config));
@@ -96,7 +82,7 @@ pub fn rate_limit(per_minute: u32, trust_forwarded_for: bool) -> Option<RateLimi
 
 /// The limiter keeps a state per client address; drop the ones that are full again.
 fn forget_idle_clients(
-    config: std::sync::Weak<tower_governor::governor::GovernorConfig<ClientIp, NoOpMiddleware>>,
+    config: std::sync::Weak<tower_governor::governor::GovernorConfig<ClientIpKey, NoOpMiddleware>>,
 ) {
     if tokio::runtime::Handle::try_current().is_err() {
         return;
@@ -166,7 +152,7 @@ mod tests {
 
     #[test]
     fn zero_per_minute_means_no_limit() {
-        assert!(rate_limit(0, false).is_none());
-        assert!(rate_limit(60, false).is_some());
+        assert!(rate_limit(0, &TrustedProxies::default()).is_none());
+        assert!(rate_limit(60, &TrustedProxies::default()).is_some());
     }
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use aws_sdk_rekognition::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_rekognition::operation::RequestId;
-use aws_sdk_rekognition::types::{CreateFaceLivenessSessionRequestSettings, LivenessOutputConfig};
+use aws_sdk_rekognition::types::{
+    ChallengePreference, ChallengeType, CreateFaceLivenessSessionRequestSettings,
+    LivenessOutputConfig,
+};
 use aws_smithy_types::timeout::TimeoutConfig;
 use futures::future::BoxFuture;
 
@@ -131,6 +134,17 @@ pub struct SessionResults {
     /// CREATED | IN_PROGRESS | SUCCEEDED | FAILED | EXPIRED (or a newer value, passed on).
     pub status: String,
     pub confidence: Option<f32>,
+    /// Why the check went as it did (e.g. `FACE_NOT_VISIBLE`), as Rekognition reports it.
+    pub feedback: Vec<Feedback>,
+}
+
+/// One item of Rekognition's `Feedback` list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Feedback {
+    /// A stable code such as `LOW_LIGHTING_DETECTED`, for programs.
+    pub code: String,
+    /// A sentence for the user before they retry.
+    pub message: String,
 }
 
 /// The two calls, as the handlers need them.
@@ -154,6 +168,8 @@ pub struct CreateSettings {
     pub audit_images_limit: i32,
     pub output: Option<OutputConfig>,
     pub kms_key_id: Option<String>,
+    /// `ChallengePreferences` types, in order (empty: AWS's default).
+    pub challenges: Vec<String>,
 }
 
 impl From<&Config> for CreateSettings {
@@ -162,6 +178,7 @@ impl From<&Config> for CreateSettings {
             audit_images_limit: c.audit_images_limit,
             output: c.output.clone(),
             kms_key_id: c.kms_key_id.clone(),
+            challenges: c.security.challenges.clone(),
         }
     }
 }
@@ -268,6 +285,18 @@ impl LivenessSessions for AwsRekognition {
                     })?;
                 settings = settings.output_config(output);
             }
+            for challenge in &self.settings.challenges {
+                let preference = ChallengePreference::builder()
+                    .r#type(ChallengeType::from(challenge.as_str()))
+                    .build()
+                    .map_err(|e| AwsError {
+                        operation: Operation::CreateSession,
+                        kind: AwsErrorKind::InvalidParameter,
+                        region: self.region.clone(),
+                        detail: e.to_string(),
+                    })?;
+                settings = settings.challenge_preferences(preference);
+            }
             let out = self
                 .client
                 .create_face_liveness_session()
@@ -295,10 +324,19 @@ impl LivenessSessions for AwsRekognition {
                 .send()
                 .await
                 .map_err(|e| self.error(Operation::GetResults, e))?;
+            let feedback = out
+                .feedback()
+                .iter()
+                .map(|f| Feedback {
+                    code: f.code().as_str().to_owned(),
+                    message: f.message().to_owned(),
+                })
+                .collect();
             Ok(SessionResults {
                 session_id: out.session_id,
                 status: out.status.as_str().to_owned(),
                 confidence: out.confidence,
+                feedback,
             })
         })
     }

@@ -1,27 +1,28 @@
-//! The routes of `liveness-api` and their handlers.
+//! The routes of `liveness-api`, the state they share, and the small handlers (frontend
+//! config, probes, the verdict keys, metrics); the session routes are in
+//! [`super::sessions`].
 //!
-//! [`Endpoint::ALL`] is the single list the router is built from; the OpenAPI document is
-//! tested against it, so a route cannot be added without being documented. Handlers only
-//! translate between HTTP and [`LivenessSessions`]; the rules (id format, `isLive`) are
-//! small pure functions tested beside them.
+//! [`Endpoint::ALL`] is the single list the routers are built from; the OpenAPI document is
+//! tested against it, so a route cannot be added without being documented. Each endpoint
+//! says which listener serves it: the public one, or the metrics one browsers never reach.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
+use super::auth::Authenticator;
 use super::config::Config;
 use super::error::ApiError;
-use super::layers::{self, IDEMPOTENCY_KEY};
+use super::layers;
+use super::limits::CreateLimit;
 use super::metrics::{self, Metrics};
 use super::rekognition::{AwsError, LivenessSessions, Operation};
-use crate::rules::SESSION_LIFETIME;
+use super::sessions::{self, LimitKey, tidy};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -29,6 +30,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub sessions: Arc<dyn LivenessSessions>,
     pub metrics: Arc<Metrics>,
+    /// Checks callers as the app configured.
+    pub auth: Arc<Authenticator>,
+    /// Sessions per minute per caller; `None` without a limit.
+    pub create_limit: Option<Arc<CreateLimit<LimitKey>>>,
     /// False once shutdown began, so `/readyz` takes the pod out of rotation.
     pub ready: Arc<AtomicBool>,
 }
@@ -36,6 +41,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, sessions: Arc<dyn LivenessSessions>) -> Self {
         AppState {
+            auth: Arc::new(Authenticator::new(&config.security.auth)),
+            create_limit: CreateLimit::per_minute(config.security.create_limit_per_minute),
             config: Arc::new(config),
             sessions,
             metrics: Arc::new(Metrics::new()),
@@ -44,7 +51,7 @@ impl AppState {
     }
 
     /// Counts the call and its outcome in the metrics.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         operation: Operation,
         call: impl Future<Output = Result<T, AwsError>>,
@@ -56,22 +63,33 @@ impl AppState {
     }
 }
 
+/// Which listener serves a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// `--listen`: browsers, the app's backend, probes.
+    Public,
+    /// `--metrics-listen`: Prometheus only.
+    Metrics,
+}
+
 /// Every route the service serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     CreateSession,
     GetSession,
     FrontendConfig,
+    VerdictKeys,
     Healthz,
     Readyz,
     Metrics,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::CreateSession,
         Endpoint::GetSession,
         Endpoint::FrontendConfig,
+        Endpoint::VerdictKeys,
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Metrics,
@@ -90,24 +108,33 @@ impl Endpoint {
             Endpoint::CreateSession => "/v1/sessions",
             Endpoint::GetSession => "/v1/sessions/{sessionId}",
             Endpoint::FrontendConfig => "/v1/config",
+            Endpoint::VerdictKeys => "/.well-known/jwks.json",
             Endpoint::Healthz => "/healthz",
             Endpoint::Readyz => "/readyz",
             Endpoint::Metrics => "/metrics",
         }
     }
 
+    pub fn listener(self) -> Listener {
+        match self {
+            Endpoint::Metrics => Listener::Metrics,
+            _ => Listener::Public,
+        }
+    }
+
     /// Every status the route can answer with (the OpenAPI document lists the same).
     pub fn statuses(self) -> &'static [u16] {
         match self {
-            Endpoint::CreateSession => &[201, 400, 413, 429, 502, 503, 504],
-            Endpoint::GetSession => &[200, 400, 404, 429, 502, 503, 504],
+            Endpoint::CreateSession => &[201, 400, 401, 413, 429, 502, 503, 504],
+            Endpoint::GetSession => &[200, 400, 401, 404, 429, 502, 503, 504],
             Endpoint::FrontendConfig => &[200, 429],
-            Endpoint::Healthz | Endpoint::Metrics => &[200],
+            Endpoint::VerdictKeys | Endpoint::Healthz | Endpoint::Metrics => &[200],
             Endpoint::Readyz => &[200, 503],
         }
     }
 
-    /// Browser-facing routes are rate limited; probes and scrapes are not.
+    /// Browser-facing routes are rate limited per client IP; probes, keys and scrapes
+    /// are not.
     fn rate_limited(self) -> bool {
         matches!(
             self,
@@ -117,9 +144,10 @@ impl Endpoint {
 
     fn handler(self) -> MethodRouter<AppState> {
         match self {
-            Endpoint::CreateSession => post(create_session),
-            Endpoint::GetSession => get(get_session),
+            Endpoint::CreateSession => post(sessions::create_session),
+            Endpoint::GetSession => get(sessions::get_session),
             Endpoint::FrontendConfig => get(frontend_config),
+            Endpoint::VerdictKeys => get(verdict_keys),
             Endpoint::Healthz => get(healthz),
             Endpoint::Readyz => get(readyz),
             Endpoint::Metrics => get(metrics_text),
@@ -127,15 +155,18 @@ impl Endpoint {
     }
 }
 
-/// The routes, with the rate limit on the browser-facing ones; cross-cutting layers are
-/// added by [`super::server::app`].
-pub fn router(state: AppState) -> Router {
+/// The routes of `listener`, with the rate limit on the browser-facing ones;
+/// cross-cutting layers are added by [`super::server`].
+pub fn router(state: AppState, listener: Listener) -> Router {
     let limit = layers::rate_limit(
         state.config.rate_limit_per_minute,
-        state.config.trust_forwarded_for,
+        &state.config.security.trusted_proxies,
     );
     let mut router = Router::new();
-    for endpoint in Endpoint::ALL {
+    for endpoint in Endpoint::ALL
+        .into_iter()
+        .filter(|e| e.listener() == listener)
+    {
         let mut handler = endpoint.handler();
         if let (true, Some(limit)) = (endpoint.rate_limited(), &limit) {
             handler = handler.layer(limit.clone());
@@ -145,24 +176,6 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedSessionBody {
-    pub session_id: String,
-    /// RFC 3339, UTC.
-    pub expires_at: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionBody {
-    pub session_id: String,
-    pub status: String,
-    pub confidence: Option<f64>,
-    pub is_live: bool,
-    pub threshold: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,105 +212,9 @@ impl FrontendEmulator {
     }
 }
 
-/// A session is live only when Rekognition finished it and the confidence reaches the
-/// threshold; a missing confidence is never live.
-pub fn is_live(status: &str, confidence: Option<f32>, threshold: f32) -> bool {
-    status == "SUCCEEDED" && confidence.is_some_and(|c| c >= threshold)
-}
-
-/// Rekognition session ids are 36-character UUIDs (8-4-4-4-12 hex digits).
-pub fn valid_session_id(id: &str) -> bool {
-    id.len() == 36
-        && id.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
-/// `Idempotency-Key` becomes `ClientRequestToken`: 1–64 of `[a-zA-Z0-9-_]`.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::InvalidIdempotencyKey)?;
-    let valid = (1..=64).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid {
-        Ok(Some(key))
-    } else {
-        Err(ApiError::InvalidIdempotencyKey)
-    }
-}
-
-/// f32 → JSON number without float noise (97.3, not 97.30000305175781).
-fn tidy(v: f32) -> f64 {
-    v.to_string().parse().unwrap_or(f64::from(v))
-}
-
-async fn create_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    // Read (and ignored) so the body limit applies to chunked bodies too.
-    _body: Bytes,
-) -> Result<Response, ApiError> {
-    let token = idempotency_key(&headers)?;
-    let created = state
-        .call(
-            Operation::CreateSession,
-            state.sessions.create_session(token),
-        )
-        .await?;
-    let lifetime = chrono::Duration::from_std(SESSION_LIFETIME).unwrap_or_default();
-    let expires_at =
-        (chrono::Utc::now() + lifetime).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let location = format!("/v1/sessions/{}", created.session_id);
-    let body = CreatedSessionBody {
-        session_id: created.session_id,
-        expires_at,
-    };
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
-async fn get_session(
-    State(state): State<AppState>,
-    Path(session_id): Path<String>,
-) -> Result<Response, ApiError> {
-    if !valid_session_id(&session_id) {
-        return Err(ApiError::InvalidSessionId);
-    }
-    let results = state
-        .call(
-            Operation::GetResults,
-            state.sessions.get_results(&session_id),
-        )
-        .await?;
-    let threshold = state.config.threshold;
-    let body = SessionBody {
-        is_live: is_live(&results.status, results.confidence, threshold),
-        session_id: results.session_id,
-        status: results.status,
-        confidence: results.confidence.map(tidy),
-        threshold: tidy(threshold),
-    };
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
-async fn frontend_config(State(state): State<AppState>) -> Json<FrontendConfigBody> {
+async fn frontend_config(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<FrontendConfigBody> {
     let c = &state.config;
     let base = c.public_url.as_deref().unwrap_or("");
     Json(FrontendConfigBody {
@@ -309,11 +226,23 @@ async fn frontend_config(State(state): State<AppState>) -> Json<FrontendConfigBo
     })
 }
 
+/// The verdict keys, current and previous; caches may keep them a few minutes.
+async fn verdict_keys(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let mut response = Json(state.config.security.signer.jwks()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     if state.ready.load(Ordering::Relaxed) {
         Ok(Json(serde_json::json!({ "status": "ready" })))
     } else {
@@ -321,7 +250,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+async fn metrics_text(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         state.metrics.render(),
@@ -334,46 +263,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn live_needs_success_and_enough_confidence() {
-        assert!(is_live("SUCCEEDED", Some(90.0), 90.0));
-        assert!(is_live("SUCCEEDED", Some(99.9), 90.0));
-        assert!(!is_live("SUCCEEDED", Some(89.99), 90.0));
-        assert!(!is_live("SUCCEEDED", None, 0.0));
-        assert!(!is_live("FAILED", Some(99.0), 90.0));
-        assert!(!is_live("EXPIRED", None, 90.0));
-        assert!(!is_live("IN_PROGRESS", Some(99.0), 90.0));
-    }
-
-    #[test]
-    fn session_ids_must_be_hyphenated_uuids() {
-        assert!(valid_session_id("0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5f"));
-        assert!(!valid_session_id("0b0c5f3e1b2a4c8e9d6f0a1b2c3d4e5f"));
-        assert!(!valid_session_id("0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5"));
-        assert!(!valid_session_id("0b0c5f3e-1b2a-4c8e-9d6f_0a1b2c3d4e5f"));
-        assert!(!valid_session_id("zzzzzzzz-1b2a-4c8e-9d6f-0a1b2c3d4e5f"));
-        assert!(!valid_session_id("../../../../../../../../etc/passwd00"));
-    }
-
-    #[test]
-    fn idempotency_keys_follow_client_request_token_rules() {
-        let mut h = HeaderMap::new();
-        assert_eq!(idempotency_key(&h).unwrap(), None);
-        h.insert(IDEMPOTENCY_KEY, HeaderValue::from_static("ab-C_1"));
-        assert_eq!(idempotency_key(&h).unwrap(), Some("ab-C_1"));
-        for bad in ["", "has space", "dots.are.bad"] {
-            h.insert(IDEMPOTENCY_KEY, HeaderValue::from_str(bad).unwrap());
-            assert!(idempotency_key(&h).is_err(), "{bad:?}");
-        }
-        h.insert(
-            IDEMPOTENCY_KEY,
-            HeaderValue::from_str(&"a".repeat(65)).unwrap(),
-        );
-        assert!(idempotency_key(&h).is_err());
-    }
-
-    #[test]
-    fn confidence_keeps_its_decimal_form() {
-        assert_eq!(tidy(97.3), 97.3);
-        assert_eq!(tidy(90.0), 90.0);
+    fn only_metrics_are_off_the_public_listener() {
+        let off: Vec<_> = Endpoint::ALL
+            .into_iter()
+            .filter(|e| e.listener() != Listener::Public)
+            .collect();
+        assert_eq!(off, [Endpoint::Metrics]);
     }
 }

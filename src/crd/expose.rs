@@ -87,11 +87,12 @@ pub enum Challenge {
 }
 
 impl Challenge {
-    /// The name Rekognition uses.
+    /// The name Rekognition uses ([`crate::rules::CHALLENGES`], the one list of them).
     pub fn as_str(self) -> &'static str {
+        let [with_light, movement_only] = crate::rules::CHALLENGES;
         match self {
-            Challenge::FaceMovementAndLightChallenge => "FaceMovementAndLightChallenge",
-            Challenge::FaceMovementChallenge => "FaceMovementChallenge",
+            Challenge::FaceMovementAndLightChallenge => with_light,
+            Challenge::FaceMovementChallenge => movement_only,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::outcome::{Fault, Outcome};
+use super::outcome::{Fault, FeedbackItem, Outcome};
 
 /// Confidence reported for a session the judge failed.
 pub const FAILED_CONFIDENCE: f32 = 5.0;
@@ -28,6 +28,16 @@ pub enum ChallengeKind {
 }
 
 impl ChallengeKind {
+    /// The kind of a `ChallengePreferences` `Type` (`None` for types the emulator lacks).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            ChallengeKind::FaceMovementAndLight,
+            ChallengeKind::FaceMovement,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+
     /// The key of the challenge in the events' `Challenge` object.
     pub fn name(self) -> &'static str {
         match self {
@@ -102,6 +112,18 @@ impl ClientReport {
     /// Every check passed.
     pub fn passes(&self) -> bool {
         self.checks().iter().all(|(_, ok)| *ok)
+    }
+
+    /// What Rekognition would tell the user about a failed check, from what the client
+    /// reported (the first thing that went wrong).
+    pub fn feedback(&self) -> Vec<FeedbackItem> {
+        if !self.initial_face {
+            vec![FeedbackItem::face_not_visible()]
+        } else if !self.reached_oval {
+            vec![FeedbackItem::face_not_aligned()]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -231,6 +253,16 @@ mod tests {
             "TargetFace": {"FaceDetectedInTargetPositionStartTimestamp": 4,
                            "FaceDetectedInTargetPositionEndTimestamp": 5}}}}));
         assert!(report.passes(), "{:?}", report.checks());
+    }
+
+    #[test]
+    fn a_failed_check_says_what_went_wrong() {
+        let mut report = light_report();
+        assert_eq!(report.feedback(), [FeedbackItem::face_not_visible()]);
+        report.initial_face = true;
+        assert_eq!(report.feedback()[0].code, "FACE_NOT_ALIGNED");
+        feed_good_session(&mut report);
+        assert!(report.feedback().is_empty());
     }
 
     #[test]

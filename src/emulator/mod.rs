@@ -29,10 +29,10 @@ pub mod stream;
 pub mod stub;
 pub mod tls;
 
-pub use outcome::{Fault, Outcome};
+pub use outcome::{Fault, FeedbackItem, Outcome};
 #[cfg(feature = "test-util")]
 pub use scripting::CreateCall;
-pub use store::{StreamRefusal, StubHandle};
+pub use store::{SessionView, StreamRefusal, StubHandle};
 #[cfg(feature = "test-util")]
 pub use stub::RekognitionStub;
 

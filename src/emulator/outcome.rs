@@ -26,6 +26,39 @@ pub enum Outcome {
     Fault(Fault),
 }
 
+/// One entry of `GetFaceLivenessSessionResults`' `Feedback` list (`{"Code", "Message"}`):
+/// why a check went as it did, e.g. `FACE_NOT_VISIBLE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackItem {
+    pub code: String,
+    pub message: String,
+}
+
+impl FeedbackItem {
+    pub fn new(code: &str, message: &str) -> Self {
+        FeedbackItem {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// No face was seen during the check.
+    pub fn face_not_visible() -> Self {
+        Self::new(
+            "FACE_NOT_VISIBLE",
+            "We could not see your face. Make sure your whole face is in view of the camera.",
+        )
+    }
+
+    /// The face never filled the oval.
+    pub fn face_not_aligned() -> Self {
+        Self::new(
+            "FACE_NOT_ALIGNED",
+            "Your face did not fill the oval. Move closer until it does, and hold still.",
+        )
+    }
+}
+
 /// An error Rekognition can answer with, in its real shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use super::judge::ChallengeKind;
 use super::outcome::{Fault, Outcome};
-use super::store::StubHandle;
+use super::store::{SessionView, StubHandle};
 
 const CONTENT_TYPE_JSON_11: &str = "application/x-amz-json-1.1";
 
@@ -87,7 +88,13 @@ fn create(stub: &StubHandle, headers: &HeaderMap, input: &Value) -> Response {
     } else if let Some(fault) = script.create_fault() {
         (fault_response(fault, "CreateFaceLivenessSession"), None)
     } else {
-        let session_id = stub.create_session(token);
+        let preferences = input["Settings"]["ChallengePreferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["Type"].as_str().and_then(ChallengeKind::from_name))
+            .collect();
+        let session_id = stub.create_session(token, preferences);
         (ok(json!({ "SessionId": session_id })), Some(session_id))
     };
     script.record_create(headers, input, session_id.as_deref());
@@ -110,7 +117,12 @@ fn get(stub: &StubHandle, input: &Value) -> Response {
             "SessionId must be 36 characters",
         );
     }
-    let Some((outcome, challenge)) = stub.results(id) else {
+    let Some(SessionView {
+        outcome,
+        challenge,
+        feedback,
+    }) = stub.results(id)
+    else {
         return fault_response(Fault::SessionNotFound, "GetFaceLivenessSessionResults");
     };
     let (status, confidence) = match outcome {
@@ -128,6 +140,13 @@ fn get(stub: &StubHandle, input: &Value) -> Response {
     }
     if status == "SUCCEEDED" || status == "FAILED" {
         body["Challenge"] = json!({"Type": challenge.name(), "Version": challenge.version()});
+    }
+    if !feedback.is_empty() {
+        let items: Vec<Value> = feedback
+            .iter()
+            .map(|f| json!({"Code": f.code, "Message": f.message}))
+            .collect();
+        body["Feedback"] = json!(items);
     }
     ok(body)
 }

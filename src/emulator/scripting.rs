@@ -32,6 +32,8 @@ mod scripted {
         pub audit_images_limit: Option<i64>,
         pub s3_bucket: Option<String>,
         pub s3_key_prefix: Option<String>,
+        /// `Settings.ChallengePreferences[].Type`, in order.
+        pub challenge_preferences: Vec<String>,
         /// The region in the SigV4 credential scope of the `Authorization` header.
         pub signing_region: Option<String>,
         /// The session returned, if the call succeeded.
@@ -48,6 +50,12 @@ mod scripted {
                 audit_images_limit: settings["AuditImagesLimit"].as_i64(),
                 s3_bucket: text(&settings["OutputConfig"]["S3Bucket"]),
                 s3_key_prefix: text(&settings["OutputConfig"]["S3KeyPrefix"]),
+                challenge_preferences: settings["ChallengePreferences"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| text(&p["Type"]))
+                    .collect(),
                 signing_region: signing_region(headers),
                 session_id: session_id.map(str::to_owned),
             }

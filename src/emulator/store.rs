@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::judge::{ChallengeKind, ClientReport, Policy};
-use super::outcome::Outcome;
+use super::outcome::{FeedbackItem, Outcome};
 use super::scripting::Script;
 
 struct Session {
@@ -25,6 +25,18 @@ struct Session {
     streamed: bool,
     /// The challenge the stream used (the light one until a stream says otherwise).
     challenge: ChallengeKind,
+    /// `ChallengePreferences` of the create call, in order (empty: the emulator's default).
+    preferences: Vec<ChallengeKind>,
+    /// What `Feedback` reports (set when a judged stream fails, or scripted).
+    feedback: Vec<FeedbackItem>,
+}
+
+/// What `GetFaceLivenessSessionResults` reports about one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    pub outcome: Outcome,
+    pub challenge: ChallengeKind,
+    pub feedback: Vec<FeedbackItem>,
 }
 
 struct State {
@@ -91,7 +103,11 @@ impl StubHandle {
     }
 
     /// A new session with the default outcome, or the one `token` created before.
-    pub(super) fn create_session(&self, token: Option<&str>) -> String {
+    pub(super) fn create_session(
+        &self,
+        token: Option<&str>,
+        preferences: Vec<ChallengeKind>,
+    ) -> String {
         let mut state = self.lock();
         if let Some(known) = token.and_then(|t| state.tokens.get(t)) {
             return known.clone();
@@ -101,7 +117,9 @@ impl StubHandle {
             created: Instant::now(),
             outcome: state.default_outcome,
             streamed: false,
-            challenge: ChallengeKind::default(),
+            challenge: preferences.first().copied().unwrap_or_default(),
+            preferences,
+            feedback: Vec::new(),
         };
         state.sessions.insert(id.clone(), session);
         if let Some(t) = token {
@@ -111,8 +129,9 @@ impl StubHandle {
     }
 
     /// What `GetFaceLivenessSessionResults` reports for `session_id` (`None` if unknown): its
-    /// outcome, `Expired` once an unfinished session outlived its lifetime, and its challenge.
-    pub(super) fn results(&self, session_id: &str) -> Option<(Outcome, ChallengeKind)> {
+    /// outcome, `Expired` once an unfinished session outlived its lifetime, its challenge and
+    /// feedback.
+    pub(super) fn results(&self, session_id: &str) -> Option<SessionView> {
         let lifetime = self.script().lifetime();
         let state = self.lock();
         let session = state.sessions.get(session_id)?;
@@ -122,11 +141,16 @@ impl StubHandle {
             }
             outcome => outcome,
         };
-        Some((outcome, session.challenge))
+        Some(SessionView {
+            outcome,
+            challenge: session.challenge,
+            feedback: session.feedback.clone(),
+        })
     }
 
-    /// A websocket opened for `session_id`: `Created` becomes `InProgress`.
-    pub fn begin_stream(&self, session_id: &str) -> Result<(), StreamRefusal> {
+    /// A websocket opened for `session_id`: `Created` becomes `InProgress`. Returns the
+    /// session's challenge preferences, for the stream to pick its challenge by.
+    pub fn begin_stream(&self, session_id: &str) -> Result<Vec<ChallengeKind>, StreamRefusal> {
         let lifetime = self.script().lifetime();
         let mut state = self.lock();
         let session = state
@@ -146,11 +170,11 @@ impl StubHandle {
             Outcome::Created => {
                 session.outcome = Outcome::InProgress;
                 session.streamed = true;
-                Ok(())
+                Ok(session.preferences.clone())
             }
             _ => {
                 session.streamed = true;
-                Ok(())
+                Ok(session.preferences.clone())
             }
         }
     }
@@ -167,6 +191,9 @@ impl StubHandle {
             && session.created.elapsed() < lifetime
         {
             session.outcome = policy.decide(report);
+            if matches!(session.outcome, Outcome::Failed(_)) {
+                session.feedback = report.feedback();
+            }
         }
         Some(session.outcome)
     }
@@ -179,6 +206,12 @@ impl StubHandle {
     pub fn set_outcome(&self, session_id: &str, outcome: Outcome) {
         if let Some(s) = self.lock().sessions.get_mut(session_id) {
             s.outcome = outcome;
+        }
+    }
+    /// Scripts the `Feedback` list one session reports.
+    pub fn set_feedback(&self, session_id: &str, feedback: Vec<FeedbackItem>) {
+        if let Some(s) = self.lock().sessions.get_mut(session_id) {
+            s.feedback = feedback;
         }
     }
     /// The outcome a session has now (`None` if unknown).

@@ -124,8 +124,21 @@ pub fn signed_client_frame(event_type: &str, payload: &Value) -> Vec<u8> {
     encode(&outer)
 }
 
-/// The challenge the client asked for: the light challenge when it lists it.
-pub fn pick_challenge(challenge_versions: Option<&str>) -> ChallengeKind {
+/// The challenge of a stream: the session's first preference the client supports, else
+/// the light challenge when the client lists it (as Rekognition without preferences).
+pub fn pick_challenge(
+    challenge_versions: Option<&str>,
+    preferences: &[ChallengeKind],
+) -> ChallengeKind {
+    let supports = |kind: ChallengeKind| {
+        challenge_versions.is_none_or(|v| {
+            v.split(',')
+                .any(|entry| entry.split('_').next() == Some(kind.name()))
+        })
+    };
+    if let Some(preferred) = preferences.iter().copied().find(|k| supports(*k)) {
+        return preferred;
+    }
     match challenge_versions {
         Some(v) if !v.contains("FaceMovementAndLightChallenge") => ChallengeKind::FaceMovement,
         _ => ChallengeKind::FaceMovementAndLight,
@@ -227,16 +240,19 @@ async fn close(mut socket: WebSocket) {
 
 async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, String>) {
     let session_id = query.get("session-id").cloned().unwrap_or_default();
-    if let Err(refusal) = store.begin_stream(&session_id) {
-        tracing::info!(session_id, %refusal, "stream refused");
-        send(
-            &mut socket,
-            exception_frame("ValidationException", &refusal.to_string()),
-        )
-        .await;
-        close(socket).await;
-        return;
-    }
+    let preferences = match store.begin_stream(&session_id) {
+        Ok(preferences) => preferences,
+        Err(refusal) => {
+            tracing::info!(session_id, %refusal, "stream refused");
+            send(
+                &mut socket,
+                exception_frame("ValidationException", &refusal.to_string()),
+            )
+            .await;
+            close(socket).await;
+            return;
+        }
+    };
     let dimension = |name: &str, default: f64| {
         query
             .get(name)
@@ -244,7 +260,10 @@ async fn run(mut socket: WebSocket, store: StubHandle, query: HashMap<String, St
             .filter(|v| *v > 0.0)
             .unwrap_or(default)
     };
-    let kind = pick_challenge(query.get("challenge-versions").map(String::as_str));
+    let kind = pick_challenge(
+        query.get("challenge-versions").map(String::as_str),
+        &preferences,
+    );
     let info = session_information(
         kind,
         dimension("video-width", 640.0),
@@ -318,14 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn the_sessions_challenge_preference_wins_when_the_client_supports_it() {
+        let both = "FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_1.0.0";
+        let movement = [ChallengeKind::FaceMovement];
+        assert_eq!(
+            pick_challenge(Some(both), &movement),
+            ChallengeKind::FaceMovement
+        );
+        let light_only = "FaceMovementAndLightChallenge_2.0.0";
+        assert_eq!(
+            pick_challenge(Some(light_only), &movement),
+            ChallengeKind::FaceMovementAndLight,
+            "a preference the client lacks is skipped"
+        );
+    }
+
+    #[test]
     fn the_light_challenge_is_chosen_when_offered() {
         let both = "FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_1.0.0";
         assert_eq!(
-            pick_challenge(Some(both)),
+            pick_challenge(Some(both), &[]),
             ChallengeKind::FaceMovementAndLight
         );
         assert_eq!(
-            pick_challenge(Some("FaceMovementChallenge_1.0.0")),
+            pick_challenge(Some("FaceMovementChallenge_1.0.0"), &[]),
             ChallengeKind::FaceMovement
         );
     }

@@ -191,8 +191,9 @@ function Check({ base, config }) {
       );
     case 'verdict': {
       const { result, componentError } = state;
-      const confidence =
-        result.confidence == null ? 'no confidence' : `confidence ${result.confidence.toFixed(1)}`;
+      // isLive tells this page what to show; only the signed verdict, checked by the app's
+      // backend, may decide anything (the user controls this browser).
+      const feedback = (result.feedback || []).map((f) => f.message).join(' ');
       return (
         <Screen id="verdict" sessionId={state.sessionId}>
           {componentError && <ComponentError error={componentError} />}
@@ -200,10 +201,15 @@ function Check({ base, config }) {
             variation={result.isLive ? 'success' : 'warning'}
             heading={result.isLive ? 'Live' : 'Not live'}
           >
-            <Text data-testid="verdict-text" data-live={String(result.isLive)}>
-              {result.isLive ? 'live' : 'not live'} ({result.status}, {confidence}, threshold{' '}
-              {result.threshold})
+            <Text
+              data-testid="verdict-text"
+              data-live={String(result.isLive)}
+              data-verdict={result.verdict ? 'signed' : 'none'}
+            >
+              {result.isLive ? 'live' : 'not live'} ({result.status})
+              {result.verdict ? ', signed verdict for the backend' : ''}
             </Text>
+            {feedback && <Text data-testid="feedback">{feedback}</Text>}
           </Alert>
           {againButton}
         </Screen>

@@ -60,12 +60,28 @@ function sessionsUrl(base, config) {
 // same key would get the same session.
 const creating = new Map();
 
-/** POST /v1/sessions with `Idempotency-Key: key` → `{sessionId, expiresAt}`. */
+// The session token of each session this page created: liveness-api answers
+// GET /v1/sessions/{id} only with it (X-Liveness-Session-Token), and only to the caller who
+// created the session. (This page sends no Authorization header yet: it runs against an
+// endpoint with LIVENESS_AUTH=none. With a user pool it would send the user's ID token.)
+const sessionTokens = new Map();
+
+/** For the browser test: the tokens of the sessions created so far. */
+function exposeForTests() {
+  window.__livenessExample = window.__livenessExample || { sessionEffectRuns: 0 };
+  window.__livenessExample.sessionTokens = Object.fromEntries(sessionTokens);
+}
+
+/** POST /v1/sessions with `Idempotency-Key: key` → `{sessionId, sessionToken, expiresAt}`. */
 export function createSession(base, config, key) {
   if (!creating.has(key)) {
     const promise = request(sessionsUrl(base, config), {
       method: 'POST',
       headers: { 'Idempotency-Key': key },
+    }).then((session) => {
+      sessionTokens.set(session.sessionId, session.sessionToken);
+      exposeForTests();
+      return session;
     });
     // A failed create may be retried with the same key.
     promise.catch(() => creating.delete(key));
@@ -74,9 +90,14 @@ export function createSession(base, config, key) {
   return creating.get(key);
 }
 
-/** GET /v1/sessions/{id} → `{sessionId, status, confidence, isLive, threshold}`. */
+/**
+ * GET /v1/sessions/{id} → `{sessionId, status, isLive, verdict, feedback}`. `isLive` only
+ * drives this page; the app's backend decides on the signed `verdict` (examples/backend).
+ */
 export function getSession(base, config, sessionId) {
-  return request(`${sessionsUrl(base, config)}/${encodeURIComponent(sessionId)}`);
+  return request(`${sessionsUrl(base, config)}/${encodeURIComponent(sessionId)}`, {
+    headers: { 'X-Liveness-Session-Token': sessionTokens.get(sessionId) || '' },
+  });
 }
 
 /** A fresh Idempotency-Key (1-64 of [A-Za-z0-9_-], as ClientRequestToken requires). */

@@ -13,6 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,10 +116,11 @@ const stack = {};
 before(async () => {
   mkdirSync(join(out, 'logs'), { recursive: true });
   const assets = env('EMULATOR_ASSETS_DIR');
-  const [emuPort, apiPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  const [emuPort, apiPort, webPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   stack.emulatorUrl = `https://127.0.0.1:${emuPort}`;
   stack.api = `http://127.0.0.1:${apiPort}`;
   stack.web = `http://127.0.0.1:${webPort}`;
+  stack.metrics = `http://127.0.0.1:${metricsPort}/metrics`;
   stack.tmp = mkdtempSync(join(tmpdir(), 'liveness-browser-'));
 
   assert.ok(existsSync(bins.emulator), `${bins.emulator} is missing: cargo build --bin liveness-emulator`);
@@ -131,9 +133,26 @@ before(async () => {
   const certFile = join(stack.tmp, 'emulator-cert.pem');
   writeFileSync(certFile, pem);
 
+  // The session key (32 random bytes) and the verdict key (PKCS#8 P-256) liveness-api needs.
+  const sessionKey = join(stack.tmp, 'session.key');
+  writeFileSync(sessionKey, randomBytes(32));
+  const signingKey = join(stack.tmp, 'verdict.pem');
+  const { privateKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  writeFileSync(signingKey, privateKey);
+
   assert.ok(existsSync(bins.api), `${bins.api} is missing: cargo build --bin liveness-api`);
   stack.apiProc = start('liveness-api', bins.api, [], {
     LIVENESS_LISTEN: `127.0.0.1:${apiPort}`,
+    LIVENESS_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+    // The page sends no sign-in token yet: anonymous callers, sessions still bound by token.
+    LIVENESS_AUTH: 'none',
+    LIVENESS_SESSION_KEY_FILE: sessionKey,
+    LIVENESS_SIGNING_KEY_FILE: signingKey,
+    LIVENESS_APP: 'browser-test/example',
     LIVENESS_REGION: 'us-east-1',
     LIVENESS_ALLOWED_ORIGINS: stack.web,
     LIVENESS_EMULATOR_URL: stack.emulatorUrl,
@@ -192,12 +211,24 @@ async function launch(video) {
   return { page, close };
 }
 
+/** GET /v1/sessions/{id} with the session token the page received when it created it. */
+async function readSession(page, sessionId) {
+  const token = await page.evaluate((id) => window.__livenessExample.sessionTokens[id], sessionId);
+  assert.ok(token, `the page got a session token for ${sessionId}`);
+  const response = await fetch(`${stack.api}/v1/sessions/${sessionId}`, {
+    headers: { 'X-Liveness-Session-Token': token },
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(out, `${name}.png`) });
 }
 
 async function sessionCreates() {
-  const text = await (await fetch(`${stack.api}/metrics`)).text();
+  // /metrics is on its own port, not the public one.
+  const text = await (await fetch(stack.metrics)).text();
   const line = text
     .split('\n')
     .find((l) => l.startsWith('liveness_api_http_requests_total{route="/v1/sessions",method="POST",status="201"}'));
@@ -229,7 +260,8 @@ describe('example page in Chromium', { concurrency: false }, () => {
       await runCheck(page, 'face');
       const verdict = page.getByTestId('verdict-text');
       assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
-      assert.match(await verdict.innerText(), /^live \(SUCCEEDED, confidence \d+(\.\d)?/);
+      assert.match(await verdict.innerText(), /^live \(SUCCEEDED\)/);
+      assert.equal(await verdict.getAttribute('data-verdict'), 'signed');
 
       // StrictMode ran the session effect twice, yet liveness-api created one session.
       const runs = await page.evaluate(() => window.__livenessExample.sessionEffectRuns);
@@ -238,8 +270,12 @@ describe('example page in Chromium', { concurrency: false }, () => {
 
       // The session the page showed is the one liveness-api reports as live.
       const sessionId = (await page.getByTestId('verdict').getAttribute('data-session-id')) || '';
-      const result = await (await fetch(`${stack.api}/v1/sessions/${sessionId}`)).json();
+      const result = await readSession(page, sessionId);
       assert.equal(result.isLive, true, JSON.stringify(result));
+      assert.equal(result.confidence, undefined, 'the score stays on the server');
+      assert.equal(result.verdict.split('.').length, 3, 'a compact JWS for the backend');
+      const bare = await fetch(`${stack.api}/v1/sessions/${sessionId}`);
+      assert.equal(bare.status, 404, 'without the session token the session is not found');
 
       await page.getByTestId('try-again').click();
       await page.getByTestId('checking').waitFor({ timeout: 30_000 });
@@ -267,7 +303,7 @@ describe('example page in Chromium', { concurrency: false }, () => {
       await shot(page, 'noface-2-check');
       await page.waitForTimeout(10_000);
       assert.equal(await page.getByTestId('verdict').count(), 0, 'no verdict without a face');
-      const during = await (await fetch(`${stack.api}/v1/sessions/${sessionId}`)).json();
+      const during = await readSession(page, sessionId);
       assert.equal(during.isLive, false, JSON.stringify(during));
       assert.notEqual(during.status, 'SUCCEEDED', JSON.stringify(during));
 

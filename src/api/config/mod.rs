@@ -8,10 +8,17 @@
 //! validation uses. Every problem names where the value came from and how to fix it; all
 //! are collected at once rather than one per restart.
 
+mod auth;
+mod security;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+
+pub use security::{
+    AuthMode, DEFAULT_METRICS_LISTEN, MAX_HEADER_READ_TIMEOUT_SECS, Security, SecurityArgs,
+};
 
 use crate::contract::{EndpointSettings, SETTINGS_ENV};
 use crate::rules;
@@ -85,9 +92,8 @@ pub struct Args {
     #[arg(long, env = "LIVENESS_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
     pub rate_limit_per_minute: u32,
 
-    /// Rate-limit by X-Forwarded-For / X-Real-IP / Forwarded (only behind a trusted proxy).
-    #[arg(long, env = "LIVENESS_TRUST_FORWARDED_FOR", default_value_t = false)]
-    pub trust_forwarded_for: bool,
+    #[command(flatten)]
+    pub security: SecurityArgs,
 
     /// Log format.
     #[arg(long, env = "LIVENESS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
@@ -130,11 +136,12 @@ pub struct Config {
     /// Origin of a liveness-emulator (`https://host[:port]`), for local development.
     pub emulator_url: Option<String>,
     pub rate_limit_per_minute: u32,
-    pub trust_forwarded_for: bool,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub drain: Duration,
+    /// Callers, keys, what the browser sees, abuse limits.
+    pub security: Security,
 }
 
 /// Where a value came from, for problem messages.
@@ -158,6 +165,15 @@ impl Config {
             }),
         };
         let mut problem = |source: String, text: String| problems.push(format!("{source}: {text}"));
+        let security_settings = security::FromSettings {
+            app: settings.app.clone(),
+            auth: settings.auth.clone(),
+            expose_confidence: settings.expose_confidence,
+            session_key_file: settings.session_key_file.clone(),
+            signing_key_file: settings.signing_key_file.clone(),
+            challenges: settings.challenges.clone(),
+            metrics_listen: settings.metrics_listen,
+        };
 
         let region_from_flag = args.region.is_some() || settings.region.is_none();
         let region_source = source("region", "LIVENESS_REGION", region_from_flag, "region");
@@ -339,9 +355,16 @@ impl Config {
             );
         }
 
-        if !problems.is_empty() {
+        let security = security::check(
+            args.security,
+            security_settings,
+            public_url.as_deref(),
+            &mut problem,
+        );
+
+        let (Some(security), true) = (security, problems.is_empty()) else {
             return Err(problems);
-        }
+        };
         let listen = args
             .listen
             .or(settings.listen)
@@ -358,11 +381,11 @@ impl Config {
             public_url,
             emulator_url,
             rate_limit_per_minute: args.rate_limit_per_minute,
-            trust_forwarded_for: args.trust_forwarded_for,
             log_format: args.log_format,
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_secs(args.request_timeout_seconds),
             drain: Duration::from_secs(args.drain_seconds),
+            security,
         })
     }
 
@@ -382,6 +405,20 @@ impl Config {
                 "LIVENESS_EMULATOR_URL={url}: the frontend is sent to a liveness-emulator, \
                  not Amazon Rekognition; for local development only"
             ));
+        }
+        if matches!(self.security.auth, crate::api::auth::AuthConfig::None) {
+            out.push(
+                "LIVENESS_AUTH=none: anyone may create sessions; they are limited per client IP \
+                 only (LIVENESS_CREATE_LIMIT_PER_MINUTE)"
+                    .into(),
+            );
+        }
+        if self.security.app.is_none() && self.public_url.is_none() {
+            out.push(
+                "neither LIVENESS_APP nor LIVENESS_PUBLIC_URL is set: verdicts are issued as \
+                 \"liveness-api\"; set one so backends can tell this endpoint's verdicts apart"
+                    .into(),
+            );
         }
         if self.allowed_origins.is_empty() {
             out.push(
@@ -437,152 +474,4 @@ fn check_emulator_url(raw: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(extra: &[&str]) -> Args {
-        let mut argv = vec!["liveness-api"];
-        argv.extend_from_slice(extra);
-        Args::try_parse_from(argv).expect("flags parse")
-    }
-
-    #[test]
-    fn defaults_need_only_a_region() {
-        let c = Config::from_args(args(&["--region", "us-east-1"])).unwrap();
-        assert_eq!(c.threshold, 90.0);
-        assert_eq!(c.audit_images_limit, 0);
-        assert_eq!(c.listen.to_string(), "0.0.0.0:8080");
-        assert!(c.output.is_none());
-    }
-
-    #[test]
-    fn missing_region_names_the_flag_the_variable_and_the_fix() {
-        let problems = Config::from_args(args(&[])).unwrap_err();
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].contains("--region / LIVENESS_REGION"),
-            "{problems:?}"
-        );
-        assert!(problems[0].contains("us-east-1"));
-    }
-
-    #[test]
-    fn every_problem_is_reported_at_once() {
-        let problems = Config::from_args(args(&[
-            "--region=us-east-1",
-            "--confidence-threshold=101",
-            "--audit-images-limit=5",
-            "--allowed-origins=https://ok.example.com,*,https://x.example.com/path",
-            "--output-s3-key-prefix=p/",
-            "--identity-pool-id=nope",
-            "--public-url=not a url",
-        ]))
-        .unwrap_err();
-        let all = problems.join("\n");
-        for needle in [
-            "LIVENESS_CONFIDENCE_THRESHOLD",
-            "LIVENESS_AUDIT_IMAGES_LIMIT",
-            "any web site",
-            "has a path",
-            "needs a bucket",
-            "LIVENESS_IDENTITY_POOL_ID",
-            "LIVENESS_PUBLIC_URL",
-        ] {
-            assert!(all.contains(needle), "{needle} missing from:\n{all}");
-        }
-    }
-
-    #[test]
-    fn origins_and_public_url_are_normalised() {
-        let c = Config::from_args(args(&[
-            "--region=eu-west-1",
-            "--allowed-origins=https://App.Example.com/, http://localhost:3000",
-            "--public-url=https://api.example.com/liveness/",
-            "--identity-pool-id=eu-west-1:0b0c5f3e-1b2a-4c8e-9d6f-0a1b2c3d4e5f",
-        ]))
-        .unwrap();
-        assert_eq!(
-            c.allowed_origins,
-            ["https://app.example.com", "http://localhost:3000"]
-        );
-        assert_eq!(
-            c.public_url.as_deref(),
-            Some("https://api.example.com/liveness")
-        );
-    }
-
-    #[test]
-    fn the_emulator_url_is_an_https_origin() {
-        let c = Config::from_args(args(&[
-            "--region=us-east-1",
-            "--emulator-url=https://127.0.0.1:8443/",
-        ]))
-        .unwrap();
-        assert_eq!(c.emulator_url.as_deref(), Some("https://127.0.0.1:8443"));
-        assert!(
-            c.warnings()
-                .iter()
-                .any(|w| w.contains("not Amazon Rekognition"))
-        );
-        for bad in ["http://127.0.0.1:8443", "https://127.0.0.1:8443/x", "nope"] {
-            let flag = format!("--emulator-url={bad}");
-            let problems = Config::from_args(args(&["--region=us-east-1", &flag])).unwrap_err();
-            assert!(
-                problems[0].contains("LIVENESS_EMULATOR_URL"),
-                "{problems:?}"
-            );
-        }
-        let plain = Config::from_args(args(&["--region=us-east-1"])).unwrap();
-        assert_eq!(plain.emulator_url, None);
-    }
-
-    #[test]
-    fn the_operators_settings_are_read_and_explicit_flags_override_them() {
-        let settings = crate::contract::EndpointSettings {
-            region: Some("eu-west-1".into()),
-            confidence_threshold: Some(75.0),
-            allowed_origins: vec!["https://app.example.com".into()],
-            audit_images_limit: Some(2),
-            ..Default::default()
-        };
-        let json = format!("--settings={}", settings.to_json());
-        let c = Config::from_args(args(&[&json])).unwrap();
-        assert_eq!(
-            (c.region.as_str(), c.threshold, c.audit_images_limit),
-            ("eu-west-1", 75.0, 2)
-        );
-        assert_eq!(c.allowed_origins, ["https://app.example.com"]);
-        let c = Config::from_args(args(&[&json, "--confidence-threshold=60"])).unwrap();
-        assert_eq!(c.threshold, 60.0);
-        let bad = crate::contract::EndpointSettings {
-            audit_images_limit: Some(9),
-            ..settings
-        };
-        let problems =
-            Config::from_args(args(&[&format!("--settings={}", bad.to_json())])).unwrap_err();
-        assert!(
-            problems[0].starts_with("LIVENESS_SETTINGS auditImagesLimit: 9 is out of range"),
-            "{problems:?}"
-        );
-        let garbage = Config::from_args(args(&["--settings={", "--region=us-east-1"])).unwrap_err();
-        assert!(
-            garbage[0].contains("--settings / LIVENESS_SETTINGS"),
-            "{garbage:?}"
-        );
-    }
-
-    #[test]
-    fn bad_numbers_point_at_the_environment_variable() {
-        let err =
-            Args::try_parse_from(["liveness-api", "--audit-images-limit", "many"]).unwrap_err();
-        let hint = env_hint(&err).expect("a hint");
-        assert!(hint.contains("LIVENESS_AUDIT_IMAGES_LIMIT"), "{hint}");
-    }
-
-    #[test]
-    fn unknown_liveness_region_is_a_warning_not_an_error() {
-        let c = Config::from_args(args(&["--region=ca-central-1"])).unwrap();
-        assert!(c.warnings().iter().any(|w| w.contains("ca-central-1")));
-        assert!(Config::from_args(args(&["--region=US_EAST"])).is_err());
-    }
-}
+mod tests;
