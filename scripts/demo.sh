@@ -78,16 +78,16 @@ while IFS='=' read -r name value; do
   [ -n "$name" ] && env_args+=("$name=$value")
 done < <(kubectl -n "$NS" get deployment -l app.kubernetes.io/instance=onboarding \
   -o jsonpath='{range .items[0].spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}')
-# What the Deployment's settings do not carry yet (the auth choice, the key files mounted
-# from the app's Secret) the demo supplies: anonymous callers and keys made for local runs.
-# shellcheck source=scripts/lib/dev-keys.sh
-source scripts/lib/dev-keys.sh
-dev_keys "$TESTGROUND_DIR/demo-keys"
-settings=$(printf '%s\n' "${env_args[@]}" | sed -n 's/^LIVENESS_SETTINGS=//p')
-extra=(LIVENESS_METRICS_LISTEN=127.0.0.1:28090)
-grep -q '"auth"' <<<"$settings" || extra+=(LIVENESS_AUTH=none)
-grep -q '"sessionKeyFile"' <<<"$settings" || extra+=(LIVENESS_SESSION_KEY_FILE="$TESTGROUND_DIR/demo-keys/session.key")
-grep -q '"signingKeyFile"' <<<"$settings" || extra+=(LIVENESS_SIGNING_KEY_FILE="$TESTGROUND_DIR/demo-keys/verdict.pem")
+# The endpoint runs with the keys the operator made for the app (its Secret, mounted in
+# the pod), copied here. The example's user pool is not on the test ground, so the demo
+# calls anonymously: a flag overrides that one field of the operator's settings.
+keys="$TESTGROUND_DIR/demo-keys"
+mkdir -p "$keys" && chmod 700 "$keys"
+secret=$(kubectl -n "$NS" get secret -l app.kubernetes.io/instance=onboarding -o name | head -n1)
+kubectl -n "$NS" get "$secret" -o jsonpath='{.data.session-key}' | base64 -d > "$keys/session-key"
+kubectl -n "$NS" get "$secret" -o jsonpath='{.data.signing-keys\.pem}' | base64 -d > "$keys/signing-keys.pem"
+extra=(LIVENESS_METRICS_LISTEN=127.0.0.1:28090 LIVENESS_AUTH=none
+  LIVENESS_SESSION_KEY_FILE="$keys/session-key" LIVENESS_SIGNING_KEY_FILE="$keys/signing-keys.pem")
 env "${env_args[@]}" "${extra[@]}" LIVENESS_LISTEN="$API_ADDR" LIVENESS_LOG_FORMAT=text \
   AWS_ENDPOINT_URL="http://$STUB_ADDR" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
   "$bin/liveness-api" > "$TESTGROUND_DIR/logs/liveness-api.log" 2>&1 &
