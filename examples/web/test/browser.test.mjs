@@ -64,6 +64,7 @@ function start(name, command, args, extraEnv = {}) {
   child.stderr.pipe(log);
   child.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
   child.logFile = logFile;
+  child.spawnEnv = extraEnv;
   children.push(child);
   return child;
 }
@@ -165,6 +166,18 @@ before(async () => {
     SSL_CERT_FILE: certFile,
   });
   await waitFor('liveness-api', async () => (await fetch(`${stack.api}/readyz`)).ok, stack.apiProc);
+
+  // A second endpoint asking for the challenge without flashing lights (photosensitive
+  // users): the same page and emulator, only --challenges differs.
+  const [noLightPort, noLightMetrics] = [await freePort(), await freePort()];
+  stack.noLightApi = `http://127.0.0.1:${noLightPort}`;
+  stack.noLightProc = start('liveness-api-no-light', bins.api, [], {
+    ...stack.apiProc.spawnEnv,
+    LIVENESS_LISTEN: `127.0.0.1:${noLightPort}`,
+    LIVENESS_METRICS_LISTEN: `127.0.0.1:${noLightMetrics}`,
+    LIVENESS_CHALLENGES: 'FaceMovementChallenge',
+  });
+  await waitFor('liveness-api (no light)', async () => (await fetch(`${stack.noLightApi}/readyz`)).ok, stack.noLightProc);
 
   stack.webProc = start('web', process.execPath, [join(web, 'serve.mjs'), '--listen', `127.0.0.1:${webPort}`]);
   await waitFor('page server', async () => (await fetch(`${stack.web}/`)).ok, stack.webProc);
@@ -283,6 +296,27 @@ describe('example page in Chromium', { concurrency: false }, () => {
       assert.match(await page.getByTestId('session-id').innerText(), /attempt 2/);
     } finally {
       await close('face');
+    }
+  });
+
+  test('the no-light challenge (FaceMovementChallenge) completes and is live', { timeout: 180_000 }, async () => {
+    const { page, close } = await launch(env('FACE_VIDEO'));
+    try {
+      await page.goto(`${stack.web}/?api=${encodeURIComponent(stack.noLightApi)}`);
+      await runCheck(page, 'no-light');
+      const verdict = page.getByTestId('verdict-text');
+      assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
+      const sessionId = (await page.getByTestId('verdict').getAttribute('data-session-id')) || '';
+      assert.match(sessionId, /^[0-9a-f-]{36}$/);
+      // The emulator streamed the movement-only challenge: no colour sequence was shown.
+      const { readFileSync } = await import('node:fs');
+      const log = readFileSync(stack.emulator.logFile, 'utf8')
+        .split('\n')
+        .find((line) => line.includes('stream started') && line.includes(sessionId));
+      assert.ok(log, `the emulator logged no stream for ${sessionId}`);
+      assert.match(log, /challenge="?FaceMovementChallenge"?/, log);
+    } finally {
+      await close('no-light');
     }
   });
 
