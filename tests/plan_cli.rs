@@ -30,7 +30,7 @@ fn plan(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 #[test]
-fn every_example_plans_to_aws_objects_and_four_kubernetes_objects() {
+fn every_example_plans_to_aws_objects_and_its_kubernetes_objects() {
     for example in ["basic", "guests", "adopt-existing-pool", "audit-images-s3"] {
         let out = plan(
             &[
@@ -53,8 +53,23 @@ fn every_example_plans_to_aws_objects_and_four_kubernetes_objects() {
             .collect();
         assert_eq!(
             kinds,
-            ["ServiceAccount", "ConfigMap", "Deployment", "Service"],
+            [
+                "Secret",
+                "ServiceAccount",
+                "ConfigMap",
+                "Deployment",
+                "Service"
+            ],
             "{example}"
+        );
+        // The key Secret is planned without its material, which is made when applied.
+        assert!(
+            docs[1].get("data").is_none(),
+            "{example}: key material printed"
+        );
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "{example}: a key in the plan"
         );
         let roles = docs[0]["roles"].as_sequence().unwrap();
         for role in roles {
