@@ -72,6 +72,12 @@ async fn each_app_gets_its_own_keys_rotated_with_the_previous_key_kept() {
         .patch(&name, &PatchParams::default(), &Patch::Merge(&old))
         .await
         .unwrap();
+    // Any reconcile notices it (the resync would too): touch the app to start one now.
+    let poke = json!({"metadata": {"annotations": {"test/poke": "rotation"}}});
+    fx.apps()
+        .patch("onboarding", &PatchParams::default(), &Patch::Merge(&poke))
+        .await
+        .unwrap();
     let rotated = eventually("a rotation", Duration::from_secs(60), async || {
         let s = secrets.get(&name).await.ok()?;
         (signing_keys(&s) == 2).then_some(s)

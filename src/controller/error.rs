@@ -61,6 +61,9 @@ pub enum Error {
         "this cluster does not serve HTTPRoute (gateway.networking.k8s.io/v1): install the Gateway API CRDs (standard channel of a v1.x release, kubectl apply --server-side -f standard-install.yaml), or expose the app with an ingress instead; the operator checks again at every resync, no restart needed"
     )]
     RouteApiMissing,
+    /// A Kubernetes API call did not answer in time; retried with backoff.
+    #[error("{0}; retrying")]
+    ApiTimeout(String),
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
@@ -82,7 +85,9 @@ impl Error {
     pub fn step(&self) -> Step {
         match self {
             Error::InvalidSpec(_) => Step::Validate,
-            Error::ForeignObject(_) | Error::RouteApiMissing => Step::KubeObjects,
+            Error::ForeignObject(_) | Error::RouteApiMissing | Error::ApiTimeout(_) => {
+                Step::KubeObjects
+            }
             Error::Aws { step, .. } | Error::Kube { step, .. } => *step,
             Error::Finalizer(_) => Step::Status,
         }
@@ -94,6 +99,7 @@ impl Error {
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::ForeignObject(_) => "Conflict",
             Error::RouteApiMissing => "GatewayApiMissing",
+            Error::ApiTimeout(_) => "ApiTimeout",
             Error::Aws { source, .. } => match source.code() {
                 Some(code) if code.contains("AccessDenied") || code == "NotAuthorizedException" => {
                     "AccessDenied"
@@ -125,7 +131,9 @@ impl Error {
                 source: kube::Error::Api(status),
                 ..
             } if status.code == 422 || status.code == 400 => ErrorCategory::NeedsChange,
-            Error::Kube { .. } | Error::Finalizer(_) => ErrorCategory::Transient,
+            Error::Kube { .. } | Error::Finalizer(_) | Error::ApiTimeout(_) => {
+                ErrorCategory::Transient
+            }
         }
     }
 }

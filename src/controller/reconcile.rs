@@ -152,12 +152,14 @@ async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> R
     match &objects.route {
         Some(RouteObject::Ingress(ingress)) => {
             apply::apply(client, ingress, owner_uid).await?;
-            apply::delete_owned::<HTTPRoute>(client, &namespace, &name, owner_uid)
-                .await
-                .map_err(kube)
+            bounded(apply::delete_owned::<HTTPRoute>(
+                client, &namespace, &name, owner_uid,
+            ))
+            .await?
+            .map_err(kube)
         }
         Some(RouteObject::HttpRoute(route)) => {
-            match apply::apply(client, route, owner_uid).await {
+            match bounded(apply::apply(client, route, owner_uid)).await? {
                 Err(apply::ApplyError::Kube(kube::Error::Api(status))) if status.code == 404 => {
                     return Err(Error::RouteApiMissing);
                 }
@@ -171,9 +173,20 @@ async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> R
             apply::delete_owned::<Ingress>(client, &namespace, &name, owner_uid)
                 .await
                 .map_err(Error::kube(Step::KubeObjects))?;
-            apply::delete_owned::<HTTPRoute>(client, &namespace, &name, owner_uid)
-                .await
-                .map_err(kube)
+            bounded(apply::delete_owned::<HTTPRoute>(
+                client, &namespace, &name, owner_uid,
+            ))
+            .await?
+            .map_err(kube)
         }
     }
+}
+
+/// Gateway API calls with a deadline: the HTTPRoute API may be half installed or being
+/// removed, and a call that hangs must not stall the app's reconciles.
+async fn bounded<T>(call: impl std::future::Future<Output = T>) -> Result<T, Error> {
+    const DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+    tokio::time::timeout(DEADLINE, call)
+        .await
+        .map_err(|_| Error::ApiTimeout("a Gateway API (HTTPRoute) call took over 10 s".into()))
 }
