@@ -19,6 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::client_ip::{ClientIpKey, TrustedProxies};
 use super::error::ApiError;
+use super::limits::every_minute_while_alive;
 
 /// The header a client sends to make `POST /v1/sessions` idempotent.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -64,7 +65,10 @@ pub fn rate_limit(per_minute: u32, proxies: &TrustedProxies) -> Option<RateLimit
         .key_extractor(ClientIpKey(proxies.clone()))
         .finish()?;
     let config = Arc::new(config);
-    forget_idle_clients(Arc::downgrade(&config));
+    // The limiter keeps a state per client address; drop the ones that are full again.
+    every_minute_while_alive(Arc::downgrade(&config), |config| {
+        config.limiter().retain_recent()
+    });
     Some(GovernorLayer::new(config).error_handler(|e| {
         match e {
             // governor rounds the wait down to whole seconds; never tell a client 0.
@@ -78,26 +82,6 @@ pub fn rate_limit(per_minute: u32, proxies: &TrustedProxies) -> Option<RateLimit
             }
         }
     }))
-}
-
-/// The limiter keeps a state per client address; drop the ones that are full again.
-fn forget_idle_clients(
-    config: std::sync::Weak<tower_governor::governor::GovernorConfig<ClientIpKey, NoOpMiddleware>>,
-) {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let Some(config) = config.upgrade() else {
-                return;
-            };
-            config.limiter().retain_recent();
-        }
-    });
 }
 
 /// Replaces the plain-text or empty error bodies of lower layers with the JSON error of

@@ -29,7 +29,9 @@ impl<K: Clone + Hash + Eq + Send + Sync + 'static> CreateLimit<K> {
         let limit = Arc::new(CreateLimit {
             limiter: DefaultKeyedRateLimiter::keyed(quota),
         });
-        forget_idle(Arc::downgrade(&limit));
+        every_minute_while_alive(Arc::downgrade(&limit), |limit| {
+            limit.limiter.retain_recent()
+        });
         Some(limit)
     }
 
@@ -43,8 +45,12 @@ impl<K: Clone + Hash + Eq + Send + Sync + 'static> CreateLimit<K> {
     }
 }
 
-/// Drops the state of keys whose budget is full again, once a minute.
-fn forget_idle<K: Clone + Hash + Eq + Send + Sync + 'static>(limit: Weak<CreateLimit<K>>) {
+/// Runs `sweep` on `target` once a minute until it is dropped: rate limiters keep a state
+/// per key, and the ones whose budget is full again are dropped this way.
+pub(crate) fn every_minute_while_alive<T: Send + Sync + 'static>(
+    target: Weak<T>,
+    sweep: impl Fn(&T) + Send + 'static,
+) {
     if tokio::runtime::Handle::try_current().is_err() {
         return;
     }
@@ -53,8 +59,10 @@ fn forget_idle<K: Clone + Hash + Eq + Send + Sync + 'static>(limit: Weak<CreateL
         tick.tick().await;
         loop {
             tick.tick().await;
-            let Some(limit) = limit.upgrade() else { return };
-            limit.limiter.retain_recent();
+            let Some(target) = target.upgrade() else {
+                return;
+            };
+            sweep(&target);
         }
     });
 }

@@ -270,6 +270,12 @@ impl LivenessSessions for AwsRekognition {
         client_request_token: Option<&'a str>,
     ) -> BoxFuture<'a, Result<CreatedSession, AwsError>> {
         Box::pin(async move {
+            let invalid = |e: aws_smithy_types::error::operation::BuildError| AwsError {
+                operation: Operation::CreateSession,
+                kind: AwsErrorKind::InvalidParameter,
+                region: self.region.clone(),
+                detail: e.to_string(),
+            };
             let mut settings = CreateFaceLivenessSessionRequestSettings::builder()
                 .audit_images_limit(self.settings.audit_images_limit);
             if let Some(out) = &self.settings.output {
@@ -277,24 +283,14 @@ impl LivenessSessions for AwsRekognition {
                     .s3_bucket(&out.s3_bucket)
                     .set_s3_key_prefix(out.s3_key_prefix.clone())
                     .build()
-                    .map_err(|e| AwsError {
-                        operation: Operation::CreateSession,
-                        kind: AwsErrorKind::InvalidParameter,
-                        region: self.region.clone(),
-                        detail: e.to_string(),
-                    })?;
+                    .map_err(invalid)?;
                 settings = settings.output_config(output);
             }
             for challenge in &self.settings.challenges {
                 let preference = ChallengePreference::builder()
                     .r#type(ChallengeType::from(challenge.as_str()))
                     .build()
-                    .map_err(|e| AwsError {
-                        operation: Operation::CreateSession,
-                        kind: AwsErrorKind::InvalidParameter,
-                        region: self.region.clone(),
-                        detail: e.to_string(),
-                    })?;
+                    .map_err(invalid)?;
                 settings = settings.challenge_preferences(preference);
             }
             let out = self
