@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The example page (examples/web) end to end in a real browser: Debian's Chromium with a fake
-# camera, the page on its own origin, liveness-api and liveness-emulator on loopback.
+# camera, the page on its own origin, liveness-api and liveness-emulator on loopback, and the
+# user signing in to a Cognito user pool on the test ground's ministack.
 # Installs what it needs on a fresh Debian machine (apt: chromium, ffmpeg; npm ci with the
 # committed lock file; the emulator's assets; a face video made from scikit-image's
 # astronaut.png), builds both binaries, then runs `node --test examples/web/test/`.
@@ -65,6 +66,11 @@ if [ ! -f "$cache/noface.y4m" ]; then
     -pix_fmt yuv420p "$cache/noface.tmp.y4m"
   mv "$cache/noface.tmp.y4m" "$cache/noface.y4m"
 fi
+
+step "test ground (the user pool the page signs in to)"
+scripts/testground.sh up
+# shellcheck disable=SC1090
+source "$(scripts/testground.sh env)"
 
 step "cargo build --bin liveness-emulator --bin liveness-api"
 cargo build --locked --bin liveness-emulator --bin liveness-api

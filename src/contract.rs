@@ -69,6 +69,10 @@ pub struct EndpointSettings {
     /// Address of `/metrics`, a port the Service does not expose to browsers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed: the cluster's
+    /// ingress controllers, so limits per client IP count clients, not the proxy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// How callers authenticate (`spec.endpoint.auth`).

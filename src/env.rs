@@ -25,6 +25,9 @@ pub struct OperatorEnv {
     /// Bucket patterns an app's session images may go to (`--allowed-output-buckets`;
     /// `{namespace}` expands, `*` matches); empty allows any bucket of the account.
     pub allowed_output_buckets: Vec<String>,
+    /// Proxies every endpoint believes `X-Forwarded-For` from (`--endpoint-trusted-proxies`):
+    /// the cluster's ingress controllers. Canonical CIDRs.
+    pub endpoint_trusted_proxies: Vec<String>,
     /// The account and partition the operator's credentials belong to.
     pub account: AwsAccount,
 }
@@ -73,6 +76,8 @@ pub struct EnvFlags<'a> {
     pub adoptable_pools: &'a [String],
     /// `--allowed-output-buckets`: bucket patterns.
     pub allowed_output_buckets: &'a [String],
+    /// `--endpoint-trusted-proxies`: CIDRs or addresses.
+    pub endpoint_trusted_proxies: &'a [String],
 }
 
 /// One setting that cannot be used.
@@ -124,6 +129,13 @@ impl EnvFlags<'_> {
                 problem("--allowed-output-buckets", why);
             }
         }
+        let mut endpoint_trusted_proxies = Vec::new();
+        for raw in self.endpoint_trusted_proxies {
+            match rules::proxy_network(raw) {
+                Ok(net) => endpoint_trusted_proxies.push(net.to_string()),
+                Err(why) => problem("--endpoint-trusted-proxies", why),
+            }
+        }
         let mut adoptable_pools = Vec::new();
         for entry in self.adoptable_pools {
             let (namespace, pool_id) = match entry.split_once('/') {
@@ -149,6 +161,7 @@ impl EnvFlags<'_> {
                 extra_regions: self.extra_regions.to_vec(),
                 adoptable_pools,
                 allowed_output_buckets: self.allowed_output_buckets.to_vec(),
+                endpoint_trusted_proxies,
                 account: AwsAccount {
                     account_id: String::new(),
                     partition: String::new(),
@@ -213,6 +226,7 @@ mod tests {
             extra_regions: extra,
             adoptable_pools: &[],
             allowed_output_buckets: &[],
+            endpoint_trusted_proxies: &[],
         }
     }
 
@@ -239,6 +253,31 @@ mod tests {
                 "--extra-liveness-regions"
             ]
         );
+    }
+
+    #[test]
+    fn endpoint_trusted_proxies_are_checked_and_made_canonical() {
+        let oidc = "oidc.eks.us-east-1.amazonaws.com/id/X";
+        let proxies = vec!["10.1.2.3/8".to_string(), " 192.0.2.7 ".into()];
+        let env = EnvFlags {
+            endpoint_trusted_proxies: &proxies,
+            ..flags(oidc, "prod", &[])
+        }
+        .parse()
+        .unwrap()
+        .with_account(AwsAccount::parse("111122223333", "aws").unwrap());
+        assert_eq!(env.endpoint_trusted_proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
+
+        let bad = vec!["10.0.0.0/33".to_string()];
+        let problems = EnvFlags {
+            endpoint_trusted_proxies: &bad,
+            ..flags(oidc, "prod", &[])
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].flag, "--endpoint-trusted-proxies");
+        assert!(problems[0].message.contains("'10.0.0.0/33' is not a CIDR"));
     }
 
     #[test]

@@ -316,6 +316,17 @@ pub fn user_pool_client_id(id: &str) -> Result<&str, String> {
 /// `FaceMovementChallenge` shows no flashing colours, which matters for photosensitive users.
 pub const CHALLENGES: [&str; 2] = ["FaceMovementAndLightChallenge", "FaceMovementChallenge"];
 
+/// One trusted proxy (`--trusted-proxies` of the endpoint, `--endpoint-trusted-proxies` of
+/// the operator): a CIDR (`10.0.0.0/8`) or a single address; host bits are dropped
+/// (`10.1.2.3/8` is `10.0.0.0/8`).
+pub fn proxy_network(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{raw}' is not a CIDR or an IP address (e.g. 10.0.0.0/8, 192.0.2.7)"))
+}
+
 /// One challenge preference by its API name.
 pub fn challenge(name: &str) -> Result<&'static str, String> {
     CHALLENGES

@@ -28,6 +28,7 @@ pub fn operator_env_with(
         extra_regions: &[],
         adoptable_pools: &[],
         allowed_output_buckets: &[],
+        endpoint_trusted_proxies: &[],
     }
     .parse()
     .expect("test settings parse")

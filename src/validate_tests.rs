@@ -13,6 +13,7 @@ fn env_with(extra_regions: &[String]) -> OperatorEnv {
         extra_regions,
         adoptable_pools: &[],
         allowed_output_buckets: &[],
+        endpoint_trusted_proxies: &[],
     }
     .parse()
     .unwrap()
@@ -409,6 +410,7 @@ fn output_buckets_outside_the_operators_patterns_are_refused() {
         extra_regions: &[],
         adoptable_pools: &[],
         allowed_output_buckets: &patterns,
+        endpoint_trusted_proxies: &[],
     }
     .parse()
     .unwrap()

@@ -46,6 +46,12 @@ async fn cognito_id_and_access_tokens_of_the_app_client_are_accepted_others_refu
     let pool = Pool::create(ground).await;
     pool.add_user("alice").await;
     let api = start_for(pool.flags()).await;
+    // The page learns where to sign in, and nothing else (not the JWKS override).
+    let config: Value = api.get("/v1/config").await.json().await.unwrap();
+    assert_eq!(
+        config["auth"],
+        json!({"mode": "cognito", "userPoolId": pool.id, "clientIds": [pool.web_client]})
+    );
 
     let alice = pool.sign_in("alice", &pool.web_client).await;
     for token in [&alice.id, &alice.access] {

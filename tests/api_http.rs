@@ -287,7 +287,8 @@ async fn config_tells_the_frontend_how_to_set_up_amplify() {
             "region": "us-east-1",
             "identityPoolId": POOL,
             "sessionsUrl": "https://liveness.example.com/v1/sessions",
-            "threshold": 85.5
+            "threshold": 85.5,
+            "auth": {"mode": "none"}
         })
     );
 

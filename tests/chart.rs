@@ -643,6 +643,7 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
             "extraLivenessRegions": ["eu-central-2", "ca-central-1"],
             "adoptablePools": ["web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"],
             "allowedOutputBuckets": ["liveness-{namespace}-*", "shared-audit"],
+            "endpointTrustedProxies": ["10.0.0.0/8", "192.0.2.7"],
             "logFormat": "json",
             "metrics": {"serviceMonitor": {"enabled": true, "labels": {"release": "prometheus"}}},
         }),
@@ -667,6 +668,10 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
     assert_eq!(
         rendered.flag("adoptable-pools").as_deref(),
         Some("web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9")
+    );
+    assert_eq!(
+        rendered.flag("endpoint-trusted-proxies").as_deref(),
+        Some("10.0.0.0/8,192.0.2.7")
     );
     assert_eq!(
         rendered.flag("allowed-output-buckets").as_deref(),

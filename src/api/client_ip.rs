@@ -14,14 +14,6 @@ use ipnet::IpNet;
 use tower_governor::GovernorError;
 use tower_governor::key_extractor::KeyExtractor;
 
-/// Parses one `--trusted-proxies` entry: a CIDR (`10.0.0.0/8`) or a single address.
-pub fn parse_cidr(raw: &str) -> Result<IpNet, String> {
-    let raw = raw.trim();
-    raw.parse::<IpNet>()
-        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("'{raw}' is not a CIDR or an IP address (e.g. 10.0.0.0/8, 192.0.2.7)"))
-}
-
 /// The proxies whose `X-Forwarded-For` entries are believed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -129,7 +121,7 @@ mod tests {
 
     #[test]
     fn the_rightmost_untrusted_hop_is_the_client_never_the_leftmost() {
-        let proxies = TrustedProxies::new(vec![parse_cidr("10.0.0.0/8").unwrap()]);
+        let proxies = TrustedProxies::new(vec![crate::rules::proxy_network("10.0.0.0/8").unwrap()]);
         let peer = ip("10.0.0.2");
         // The client wrote "1.1.1.1" itself; the ingress appended the address it saw.
         let h = forwarded(&["1.1.1.1, 203.0.113.7", "10.0.0.9"]);
@@ -149,13 +141,17 @@ mod tests {
 
     #[test]
     fn ports_and_mapped_addresses_are_understood() {
-        let proxies = TrustedProxies::new(vec![parse_cidr("127.0.0.1").unwrap()]);
+        let proxies = TrustedProxies::new(vec![crate::rules::proxy_network("127.0.0.1").unwrap()]);
         let h = forwarded(&["[2001:db8::1]:443"]);
         assert_eq!(
             proxies.client_ip(ip("::ffff:127.0.0.1"), &h),
             ip("2001:db8::1")
         );
-        assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("nope").unwrap_err().contains("CIDR"));
+        assert!(crate::rules::proxy_network("10.0.0.0/33").is_err());
+        assert!(
+            crate::rules::proxy_network("nope")
+                .unwrap_err()
+                .contains("CIDR")
+        );
     }
 }

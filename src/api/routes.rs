@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::auth::Authenticator;
+use super::auth::{AuthConfig, Authenticator};
 use super::config::Config;
 use super::error::ApiError;
 use super::layers;
@@ -185,9 +185,53 @@ pub struct FrontendConfigBody {
     pub identity_pool_id: Option<String>,
     pub sessions_url: String,
     pub threshold: f64,
+    /// How the page signs its user in before it may create a session.
+    pub auth: FrontendAuth,
     /// Only with `LIVENESS_EMULATOR_URL` (local development).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emulator: Option<FrontendEmulator>,
+}
+
+/// What a page needs to sign its user in: public values only (a user pool id and its app
+/// client ids, or an issuer and its audiences), never a JWKS override or a secret.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(tag = "mode", rename_all = "camelCase")]
+pub enum FrontendAuth {
+    /// Sign in to this user pool with one of these app clients; send its ID or access token.
+    #[serde(rename_all = "camelCase")]
+    Cognito {
+        user_pool_id: String,
+        client_ids: Vec<String>,
+    },
+    /// Sign in with this OpenID Connect issuer; send a token for one of these audiences.
+    Oidc {
+        issuer: String,
+        audiences: Vec<String>,
+    },
+    /// No sign-in: anyone may create a session.
+    None,
+}
+
+impl From<&AuthConfig> for FrontendAuth {
+    fn from(auth: &AuthConfig) -> Self {
+        match auth {
+            AuthConfig::Cognito {
+                user_pool_id,
+                client_ids,
+                ..
+            } => FrontendAuth::Cognito {
+                user_pool_id: user_pool_id.clone(),
+                client_ids: client_ids.clone(),
+            },
+            AuthConfig::Oidc {
+                issuer, audiences, ..
+            } => FrontendAuth::Oidc {
+                issuer: issuer.clone(),
+                audiences: audiences.clone(),
+            },
+            AuthConfig::None => FrontendAuth::None,
+        }
+    }
 }
 
 /// Where FaceLivenessDetectorCore finds a liveness-emulator: its `config.endpointOverride`,
@@ -222,6 +266,7 @@ async fn frontend_config(
         identity_pool_id: c.identity_pool_id.clone(),
         sessions_url: format!("{base}/v1/sessions"),
         threshold: tidy(c.threshold),
+        auth: FrontendAuth::from(&c.security.auth),
         emulator: c.emulator_url.as_deref().map(FrontendEmulator::from_origin),
     })
 }

@@ -60,6 +60,13 @@ pub struct OperatorConfig {
     #[arg(long, env = "LIVENESS_ALLOWED_OUTPUT_BUCKETS", value_delimiter = ',')]
     pub allowed_output_buckets: Vec<String>,
 
+    /// The cluster's ingress controllers (CIDRs or addresses, comma separated): every
+    /// endpoint takes the client IP from their `X-Forwarded-For` (rightmost hop outside
+    /// them), so per-IP limits of `auth: none` apps count clients, not the proxy. Empty:
+    /// the peer is the client.
+    #[arg(long, env = "LIVENESS_ENDPOINT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub endpoint_trusted_proxies: Vec<String>,
+
     /// Elect a leader on a Lease so only one replica reconciles.
     #[arg(long, env = "LIVENESS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,
@@ -103,6 +110,7 @@ impl OperatorConfig {
             extra_regions: &self.extra_liveness_regions,
             adoptable_pools: &self.adoptable_pools,
             allowed_output_buckets: &self.allowed_output_buckets,
+            endpoint_trusted_proxies: &self.endpoint_trusted_proxies,
         }
     }
 

@@ -238,7 +238,7 @@ fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
             }]),
             env: Some(vec![EnvVar {
                 name: SETTINGS_ENV.into(),
-                value: Some(endpoint_settings(app, aws).to_json()),
+                value: Some(endpoint_settings(app, env, aws).to_json()),
                 ..Default::default()
             }]),
             readiness_probe: Some(probe("/readyz")),
@@ -284,7 +284,11 @@ fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
 }
 
 /// The endpoint's half of the contract ([`crate::contract`]).
-pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSettings {
+pub fn endpoint_settings(
+    app: &ValidatedApp,
+    env: &OperatorEnv,
+    aws: AwsIds<'_>,
+) -> EndpointSettings {
     let endpoint = &app.endpoint;
     EndpointSettings {
         listen: Some(([0, 0, 0, 0], API_PORT as u16).into()),
@@ -313,6 +317,7 @@ pub fn endpoint_settings(app: &ValidatedApp, aws: AwsIds<'_>) -> EndpointSetting
             .map(|c| c.as_str().to_string())
             .collect(),
         app: Some(format!("{}/{}", app.identity.namespace, app.identity.name)),
+        trusted_proxies: env.endpoint_trusted_proxies.clone(),
     }
 }
 

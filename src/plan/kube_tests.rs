@@ -209,6 +209,7 @@ fn deployment_runs_liveness_api_configured_by_env_and_locked_down() {
             signing_key_file: Some("/var/run/liveness-keys/signing-keys.pem".into()),
             challenges: vec![],
             metrics_listen: Some("0.0.0.0:9090".parse().unwrap()),
+            trusted_proxies: vec![],
         }
     );
     // The keys come from the app's own Secret, read-only; a rotation restarts the pods.
@@ -240,9 +241,39 @@ fn optional_settings_are_left_out_not_set_empty() {
         .unwrap()
         .to_string();
     let settings: Value = serde_json::from_str(&json).unwrap();
-    for absent in ["output", "allowedOrigins", "publicUrl"] {
+    for absent in ["output", "allowedOrigins", "publicUrl", "trustedProxies"] {
         assert!(settings.get(absent).is_none(), "{absent} in {json}");
     }
+}
+
+#[test]
+fn the_operators_trusted_proxies_reach_every_endpoint() {
+    let mut env = env();
+    env.endpoint_trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.7/32".into()];
+    let objects = desired_kube(
+        &crate::testing::validated(&app(), &env),
+        &env,
+        ids(),
+        &test_keys(),
+    );
+    let settings = crate::contract::EndpointSettings::from_json(
+        objects
+            .deployment
+            .spec
+            .unwrap()
+            .template
+            .spec
+            .unwrap()
+            .containers[0]
+            .env
+            .as_ref()
+            .unwrap()[0]
+            .value
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settings.trusted_proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
 }
 
 #[test]

@@ -74,6 +74,7 @@ impl PlanOptions {
             extra_regions: &self.extra_regions,
             adoptable_pools: &[],
             allowed_output_buckets: &[],
+            endpoint_trusted_proxies: &[],
         };
         let account = AwsAccount::parse(&self.account_id, &self.partition);
         match (flags.parse(), account) {

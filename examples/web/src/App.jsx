@@ -1,6 +1,15 @@
 import React, { useCallback, useEffect, useState } from 'react';
-import { Amplify } from 'aws-amplify';
-import { Alert, Button, Flex, Heading, Loader, Text, View } from '@aws-amplify/ui-react';
+import {
+  Alert,
+  Button,
+  Flex,
+  Heading,
+  Loader,
+  PasswordField,
+  Text,
+  TextField,
+  View,
+} from '@aws-amplify/ui-react';
 import {
   FaceLivenessDetector,
   FaceLivenessDetectorCore,
@@ -13,6 +22,7 @@ import {
   getSession,
   newAttemptKey,
 } from './api.js';
+import { bearerToken, canSignIn, configureAuth, signInUser } from './auth.js';
 
 // The emulator ignores the signature of the presigned websocket URL; the component still
 // signs it, so it needs keys. These are not AWS credentials.
@@ -33,12 +43,9 @@ function useConfig(base) {
     let live = true;
     getConfig(base).then(
       (config) => {
-        if (!config.emulator && config.identityPoolId) {
-          // Real mode: the component gets credentials from Amplify Auth (the identity pool).
-          Amplify.configure({
-            Auth: { Cognito: { identityPoolId: config.identityPoolId, allowGuestAccess: true } },
-          });
-        }
+        // The user pool to sign in to; against AWS also the identity pool the component
+        // gets its credentials from.
+        configureAuth(config);
         if (live) setState({ phase: 'ready', config });
       },
       (error) => live && setState({ phase: 'error', error }),
@@ -83,24 +90,66 @@ function Detector({ config, sessionId, onComplete, onError, onUserCancel }) {
   return <FaceLivenessDetector {...common} />;
 }
 
+/** The sign-in form, shown when liveness-api refused the call (401) with `reason`. */
+function SignIn({ reason, onSignedIn }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [state, setState] = useState({ phase: 'idle' });
+  const submit = async (event) => {
+    event.preventDefault();
+    setState({ phase: 'signing-in' });
+    try {
+      await signInUser(username, password);
+      onSignedIn();
+    } catch (error) {
+      setState({ phase: 'failed', error });
+    }
+  };
+  return (
+    <Screen id="sign-in">
+      <Alert variation="info" heading="Sign in to start a check" data-testid="sign-in-reason">
+        {reason}
+      </Alert>
+      <form onSubmit={submit}>
+        <Flex direction="column" gap="small">
+          <TextField label="Username" name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} />
+          <PasswordField label="Password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <Button type="submit" variation="primary" isLoading={state.phase === 'signing-in'}>
+            Sign in
+          </Button>
+          {state.phase === 'failed' && (
+            <Alert variation="error" data-testid="sign-in-error">
+              {state.error.message}
+            </Alert>
+          )}
+        </Flex>
+      </form>
+    </Screen>
+  );
+}
+
 function Check({ base, config }) {
   // The attempt's Idempotency-Key is made when the attempt starts (first render, or the
   // "Try again" click), never in an effect: StrictMode's second effect run reuses it.
   const [attempt, setAttempt] = useState(() => ({ number: 1, key: newAttemptKey() }));
   const [state, setState] = useState({ phase: 'creating' });
+  // Bumped by each sign-in, so the session is created again with the user's token.
+  const [signIns, setSignIns] = useState(0);
 
   useEffect(() => {
     countEffectRun();
     let live = true;
     setState({ phase: 'creating' });
-    createSession(base, config, attempt.key).then(
-      (session) => live && setState({ phase: 'checking', sessionId: session.sessionId }),
-      (error) => live && setState({ phase: 'create-failed', error }),
-    );
+    bearerToken(config)
+      .then((token) => createSession(base, config, attempt.key, token))
+      .then(
+        (session) => live && setState({ phase: 'checking', sessionId: session.sessionId }),
+        (error) => live && setState({ phase: 'create-failed', error }),
+      );
     return () => {
       live = false;
     };
-  }, [base, config, attempt.key]);
+  }, [base, config, attempt.key, signIns]);
 
   const tryAgain = useCallback(
     () => setAttempt((a) => ({ number: a.number + 1, key: newAttemptKey() })),
@@ -112,10 +161,11 @@ function Check({ base, config }) {
       setState({ phase: 'verdict-loading', sessionId, componentError });
       try {
         // The result is final once the stream ended; poll briefly in case it is not yet.
-        let result = await getSession(base, config, sessionId);
+        const read = async () => getSession(base, config, sessionId, await bearerToken(config));
+        let result = await read();
         for (let i = 0; i < 5 && ['CREATED', 'IN_PROGRESS'].includes(result.status) && !componentError; i++) {
           await new Promise((r) => setTimeout(r, 500));
-          result = await getSession(base, config, sessionId);
+          result = await read();
         }
         setState({ phase: 'verdict', sessionId, result, componentError });
       } catch (error) {
@@ -139,6 +189,9 @@ function Check({ base, config }) {
         </Screen>
       );
     case 'create-failed':
+      if (state.error.status === 401 && canSignIn(config)) {
+        return <SignIn reason={state.error.message} onSignedIn={() => setSignIns((n) => n + 1)} />;
+      }
       return (
         <Screen id="create-failed">
           <Alert variation="error" heading="Could not create a liveness session">

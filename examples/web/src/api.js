@@ -9,10 +9,12 @@ export function apiBase(location = window.location) {
 
 /** An error with the message liveness-api gave (`{"error", "message"}` bodies). */
 export class ApiError extends Error {
-  constructor(message, { status, code } = {}) {
+  constructor(message, { status, code, reason } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    // With 401: why the token was refused (missing, expired, audience, …).
+    this.reason = reason;
   }
 }
 
@@ -39,6 +41,7 @@ async function request(url, init) {
     throw new ApiError(`${response.status}: ${message}`, {
       status: response.status,
       code: body?.error,
+      reason: body?.reason,
     });
   }
   return body;
@@ -62,8 +65,7 @@ const creating = new Map();
 
 // The session token of each session this page created: liveness-api answers
 // GET /v1/sessions/{id} only with it (X-Liveness-Session-Token), and only to the caller who
-// created the session. (This page sends no Authorization header yet: it runs against an
-// endpoint with LIVENESS_AUTH=none. With a user pool it would send the user's ID token.)
+// created the session (the same signed-in user).
 const sessionTokens = new Map();
 
 /** For the browser test: the tokens of the sessions created so far. */
@@ -72,12 +74,21 @@ function exposeForTests() {
   window.__livenessExample.sessionTokens = Object.fromEntries(sessionTokens);
 }
 
-/** POST /v1/sessions with `Idempotency-Key: key` → `{sessionId, sessionToken, expiresAt}`. */
-export function createSession(base, config, key) {
+/** `Authorization: Bearer <token>` when the user is signed in. */
+function withBearer(headers, token) {
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
+/**
+ * POST /v1/sessions with `Idempotency-Key: key` → `{sessionId, sessionToken, expiresAt}`;
+ * `token` is the signed-in user's ID token (null: anonymous, which a `cognito` endpoint
+ * answers with 401).
+ */
+export function createSession(base, config, key, token) {
   if (!creating.has(key)) {
     const promise = request(sessionsUrl(base, config), {
       method: 'POST',
-      headers: { 'Idempotency-Key': key },
+      headers: withBearer({ 'Idempotency-Key': key }, token),
     }).then((session) => {
       sessionTokens.set(session.sessionId, session.sessionToken);
       exposeForTests();
@@ -94,9 +105,9 @@ export function createSession(base, config, key) {
  * GET /v1/sessions/{id} → `{sessionId, status, isLive, verdict, feedback}`. `isLive` only
  * drives this page; the app's backend decides on the signed `verdict` (examples/backend).
  */
-export function getSession(base, config, sessionId) {
+export function getSession(base, config, sessionId, token) {
   return request(`${sessionsUrl(base, config)}/${encodeURIComponent(sessionId)}`, {
-    headers: { 'X-Liveness-Session-Token': sessionTokens.get(sessionId) || '' },
+    headers: withBearer({ 'X-Liveness-Session-Token': sessionTokens.get(sessionId) || '' }, token),
   });
 }
 

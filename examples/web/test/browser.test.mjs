@@ -1,6 +1,8 @@
-// The example page, end to end in Debian's Chromium: the page (own origin) → liveness-api
-// (CORS, Idempotency-Key) → liveness-emulator (Rekognition JSON 1.1 + the streaming
-// websocket) with Chromium's fake camera playing a face video, then a video without a face.
+// The example page, end to end in Debian's Chromium: the user signs in to a Cognito user
+// pool on the test ground (ministack, real RS256 tokens), the page (own origin) →
+// liveness-api (auth cognito, CORS, Idempotency-Key) → liveness-emulator (Rekognition JSON
+// 1.1 + the streaming websocket) with Chromium's fake camera playing a face video, then a
+// video without a face. A page that is not signed in gets the sign-in screen with the 401.
 //
 // Run by scripts/browser-test.sh, which prepares everything; the inputs come from the
 // environment (defaults in brackets):
@@ -8,6 +10,7 @@
 //   LIVENESS_EMULATOR_BIN  liveness-emulator binary          [same dir/liveness-emulator]
 //   EMULATOR_ASSETS_DIR    what scripts/emulator-assets.sh prepared (models/, wasm/)
 //   FACE_VIDEO, NOFACE_VIDEO  y4m files for the fake camera (640x480, >= 15 fps)
+//   TESTGROUND_AWS_ENDPOINT  ministack (scripts/testground.sh up), for the user pool
 //   CHROMIUM               [/usr/bin/chromium]
 // Screenshots and process logs go to test-output/browser/ at the repository root.
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +24,8 @@ import { dirname, join, resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+import { addUser, createPool, idToken } from '../test-support/cognito.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, '..');
@@ -37,6 +42,7 @@ const env = (name) => {
   return v;
 };
 const CHECK_TIMEOUT = 90_000;
+const USER = { name: 'alice', password: 'Example-Passw0rd!' };
 
 // ---- processes ------------------------------------------------------------------------
 const children = [];
@@ -145,12 +151,19 @@ before(async () => {
   });
   writeFileSync(signingKey, privateKey);
 
+  // The user pool the page signs in to, with one user.
+  stack.pool = await createPool(env('TESTGROUND_AWS_ENDPOINT'));
+  await addUser(stack.pool, USER.name, USER.password);
+
   assert.ok(existsSync(bins.api), `${bins.api} is missing: cargo build --bin liveness-api`);
   stack.apiProc = start('liveness-api', bins.api, [], {
     LIVENESS_LISTEN: `127.0.0.1:${apiPort}`,
     LIVENESS_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-    // The page sends no sign-in token yet: anonymous callers, sessions still bound by token.
-    LIVENESS_AUTH: 'none',
+    // Signed-in callers of the pool's web client only; the JWKS is on ministack's port.
+    LIVENESS_AUTH: 'cognito',
+    LIVENESS_COGNITO_USER_POOL_ID: stack.pool.id,
+    LIVENESS_COGNITO_CLIENT_IDS: stack.pool.clientId,
+    LIVENESS_JWKS_URL: stack.pool.jwksUrl,
     LIVENESS_SESSION_KEY_FILE: sessionKey,
     LIVENESS_SIGNING_KEY_FILE: signingKey,
     LIVENESS_APP: 'browser-test/example',
@@ -189,7 +202,9 @@ before(async () => {
     faceModelUrl: `${stack.emulatorUrl}/assets/models/facemesh-detection-short.json`,
     binaryPath: `${stack.emulatorUrl}/assets/wasm/`,
   });
-  stack.pageQuery = `?api=${encodeURIComponent(stack.api)}`;
+  assert.deepEqual(config.auth, { mode: 'cognito', userPoolId: stack.pool.id, clientIds: [stack.pool.clientId] });
+  stack.userPoolEndpoint = `&userPoolEndpoint=${encodeURIComponent(stack.pool.endpoint)}`;
+  stack.pageQuery = `?api=${encodeURIComponent(stack.api)}${stack.userPoolEndpoint}`;
 });
 
 after(async () => {
@@ -224,12 +239,16 @@ async function launch(video) {
   return { page, close };
 }
 
-/** GET /v1/sessions/{id} with the session token the page received when it created it. */
+/**
+ * GET /v1/sessions/{id} as the signed-in user (their own ID token: the same `sub`), with the
+ * session token the page received when it created the session.
+ */
 async function readSession(page, sessionId) {
   const token = await page.evaluate((id) => window.__livenessExample.sessionTokens[id], sessionId);
   assert.ok(token, `the page got a session token for ${sessionId}`);
+  const bearer = await idToken(stack.pool, USER.name, USER.password);
   const response = await fetch(`${stack.api}/v1/sessions/${sessionId}`, {
-    headers: { 'X-Liveness-Session-Token': token },
+    headers: { 'X-Liveness-Session-Token': token, Authorization: `Bearer ${bearer}` },
   });
   assert.equal(response.status, 200);
   return response.json();
@@ -246,6 +265,17 @@ async function sessionCreates() {
     .split('\n')
     .find((l) => l.startsWith('liveness_api_http_requests_total{route="/v1/sessions",method="POST",status="201"}'));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/**
+ * The page, not signed in, was refused with 401 and shows the sign-in form: the user signs
+ * in (Amplify Auth, SRP against the test ground's user pool).
+ */
+async function signIn(page) {
+  await page.getByTestId('sign-in').waitFor({ timeout: 30_000 });
+  await page.getByLabel('Username').fill(USER.name);
+  await page.getByLabel('Password', { exact: true }).fill(USER.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 /** Waits for the page to reach the component, starts the check, waits for the outcome. */
@@ -265,11 +295,24 @@ async function runCheck(page, name) {
 }
 
 describe('example page in Chromium', { concurrency: false }, () => {
-  test('a face on the camera is live, with one session under StrictMode; "Try again" makes a new one', { timeout: 180_000 }, async () => {
+  test('not signed in, the page gets the sign-in screen; signed in, a face is live with one session under StrictMode; "Try again" makes a new one', { timeout: 180_000 }, async () => {
     const before = await sessionCreates();
     const { page, close } = await launch(env('FACE_VIDEO'));
     try {
       await page.goto(`${stack.web}/${stack.pageQuery}`);
+      // No token yet: liveness-api refused the create, and the page says why.
+      await page.getByTestId('sign-in').waitFor({ timeout: 30_000 });
+      const reason = await page.getByTestId('sign-in-reason').innerText();
+      assert.match(reason, /401: No bearer token: send Authorization: Bearer/, reason);
+      assert.equal((await sessionCreates()) - before, 0, 'no session for an anonymous caller');
+      await shot(page, 'face-0-sign-in');
+      // A wrong password is Cognito's refusal, shown on the form.
+      await page.getByLabel('Username').fill(USER.name);
+      await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('sign-in-error').waitFor({ timeout: 30_000 });
+
+      await signIn(page);
       await runCheck(page, 'face');
       const verdict = page.getByTestId('verdict-text');
       assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
@@ -287,8 +330,13 @@ describe('example page in Chromium', { concurrency: false }, () => {
       assert.equal(result.isLive, true, JSON.stringify(result));
       assert.equal(result.confidence, undefined, 'the score stays on the server');
       assert.equal(result.verdict.split('.').length, 3, 'a compact JWS for the backend');
-      const bare = await fetch(`${stack.api}/v1/sessions/${sessionId}`);
+      const bearer = await idToken(stack.pool, USER.name, USER.password);
+      const bare = await fetch(`${stack.api}/v1/sessions/${sessionId}`, {
+        headers: { Authorization: `Bearer ${bearer}` },
+      });
       assert.equal(bare.status, 404, 'without the session token the session is not found');
+      const anonymous = await fetch(`${stack.api}/v1/sessions/${sessionId}`);
+      assert.equal(anonymous.status, 401, 'without a sign-in token nothing is answered');
 
       await page.getByTestId('try-again').click();
       await page.getByTestId('checking').waitFor({ timeout: 30_000 });
@@ -302,7 +350,8 @@ describe('example page in Chromium', { concurrency: false }, () => {
   test('the no-light challenge (FaceMovementChallenge) completes and is live', { timeout: 180_000 }, async () => {
     const { page, close } = await launch(env('FACE_VIDEO'));
     try {
-      await page.goto(`${stack.web}/?api=${encodeURIComponent(stack.noLightApi)}`);
+      await page.goto(`${stack.web}/?api=${encodeURIComponent(stack.noLightApi)}${stack.userPoolEndpoint}`);
+      await signIn(page);
       await runCheck(page, 'no-light');
       const verdict = page.getByTestId('verdict-text');
       assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
@@ -324,6 +373,7 @@ describe('example page in Chromium', { concurrency: false }, () => {
     const { page, close } = await launch(env('NOFACE_VIDEO'));
     try {
       await page.goto(`${stack.web}/${stack.pageQuery}`);
+      await signIn(page);
       await page.getByTestId('checking').waitFor({ timeout: 30_000 });
       const sessionText = await page.getByTestId('session-id').innerText();
       const sessionId = sessionText.match(/[0-9a-f-]{36}/)[0];

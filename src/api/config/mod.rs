@@ -173,6 +173,7 @@ impl Config {
             signing_key_file: settings.signing_key_file.clone(),
             challenges: settings.challenges.clone(),
             metrics_listen: settings.metrics_listen,
+            trusted_proxies: settings.trusted_proxies.clone(),
         };
 
         let region_from_flag = args.region.is_some() || settings.region.is_none();

@@ -13,7 +13,7 @@ use clap::ValueEnum;
 use super::source;
 use crate::api::auth::AuthConfig;
 use crate::api::binding::SessionBinding;
-use crate::api::client_ip::{TrustedProxies, parse_cidr};
+use crate::api::client_ip::TrustedProxies;
 use crate::api::limits::DEFAULT_CREATES_PER_MINUTE;
 use crate::api::verdict::VerdictSigner;
 use crate::contract::AuthSettings;
@@ -121,6 +121,7 @@ pub struct FromSettings {
     pub signing_key_file: Option<PathBuf>,
     pub challenges: Vec<String>,
     pub metrics_listen: Option<SocketAddr>,
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The checked security configuration.
@@ -243,11 +244,25 @@ pub fn check(
         }
     }
 
+    let proxies_from_flag = !args.trusted_proxies.is_empty();
+    let raw = if proxies_from_flag {
+        args.trusted_proxies
+    } else {
+        settings.trusted_proxies
+    };
     let mut trusted = Vec::new();
-    for raw in args.trusted_proxies.iter().filter(|p| !p.trim().is_empty()) {
-        match parse_cidr(raw) {
+    for raw in raw.iter().filter(|p| !p.trim().is_empty()) {
+        match rules::proxy_network(raw) {
             Ok(net) => trusted.push(net),
-            Err(why) => problem("--trusted-proxies / LIVENESS_TRUSTED_PROXIES".into(), why),
+            Err(why) => problem(
+                source(
+                    "trusted-proxies",
+                    "LIVENESS_TRUSTED_PROXIES",
+                    proxies_from_flag,
+                    "trustedProxies",
+                ),
+                why,
+            ),
         }
     }
     if !(1..=MAX_HEADER_READ_TIMEOUT_SECS).contains(&args.header_read_timeout_seconds) {

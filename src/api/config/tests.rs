@@ -164,11 +164,42 @@ fn the_operators_settings_are_read_and_explicit_flags_override_them() {
     assert_eq!(c.threshold, 60.0);
     let bad = crate::contract::EndpointSettings {
         audit_images_limit: Some(9),
-        ..settings
+        ..settings.clone()
     };
     let problems = Config::from_args(args(&[&with_keys(&bad)])).unwrap_err();
     assert!(
         problems[0].starts_with("LIVENESS_SETTINGS auditImagesLimit: 9 is out of range"),
+        "{problems:?}"
+    );
+    // The operator's trusted proxies are used, a flag replaces them, a bad one is named
+    // by its settings field.
+    let behind_ingress = crate::contract::EndpointSettings {
+        trusted_proxies: vec!["10.0.0.0/8".into()],
+        ..settings.clone()
+    };
+    let forwarded = |c: &Config| {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        c.security
+            .trusted_proxies
+            .client_ip("10.1.1.1".parse().unwrap(), &headers)
+            .to_string()
+    };
+    let c = Config::from_args(args(&[&with_keys(&behind_ingress)])).unwrap();
+    assert_eq!(forwarded(&c), "203.0.113.9");
+    let c = Config::from_args(args(&[
+        &with_keys(&behind_ingress),
+        "--trusted-proxies=192.0.2.0/24",
+    ]))
+    .unwrap();
+    assert_eq!(forwarded(&c), "10.1.1.1", "the flag replaced the settings");
+    let bad_proxy = crate::contract::EndpointSettings {
+        trusted_proxies: vec!["ingress".into()],
+        ..settings.clone()
+    };
+    let problems = Config::from_args(args(&[&with_keys(&bad_proxy)])).unwrap_err();
+    assert!(
+        problems[0].starts_with("LIVENESS_SETTINGS trustedProxies: 'ingress' is not a CIDR"),
         "{problems:?}"
     );
     let garbage = Config::from_args(args(&["--settings={", "--region=us-east-1"])).unwrap_err();
