@@ -67,12 +67,9 @@ async fn each_app_gets_its_own_keys_mounted_read_only_and_never_shown() {
     }
 }
 
-/// Known gap: this passes when run alone or after the other e2e files
-/// (`cargo test --test controller_keys`), but in the full `scripts/test.sh` run the operator
-/// stopped reconciling after its first pass, and the cause is not found yet. The rotation
-/// rules are unit-tested in `src/plan/keys.rs`; run this one with `-- --ignored`.
+/// The rotation: an aged key is replaced, the previous one kept after it, the session key
+/// unchanged, and the pods restarted (their template carries the rotation time).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "stalls in the full suite run; see the doc comment"]
 async fn an_aged_key_is_rotated_keeping_the_previous_one_and_restarting_the_pods() {
     let fx = Fixture::new("e2e-rotate").await;
     let _operator = support::operator::start(fx.ground, &fx.ns, "a", &["--resync-period", "3s"]);

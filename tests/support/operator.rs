@@ -77,7 +77,10 @@ pub fn start_watching(
         .args(["--lease-duration", "6s"])
         .args(extra)
         .envs(ground.env.iter().filter(|(k, _)| *k != "PATH"))
-        .env("RUST_LOG", "info,liveness_operator=debug")
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_OPERATOR_LOG").unwrap_or("info,liveness_operator=debug".into()),
+        )
         .envs(env.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
@@ -120,6 +123,18 @@ impl OperatorProcess {
 
 impl Drop for OperatorProcess {
     fn drop(&mut self) {
+        // A failed test shows what its operator last did (set TEST_OPERATOR_LOG, e.g.
+        // `debug,hyper=info`, for every API call).
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!(
+                "--- last lines of operator {} ({}):\n{tail}",
+                self.identity,
+                self.log_path.display()
+            );
+        }
         self.kill();
     }
 }
