@@ -285,6 +285,8 @@ fn operator_grants() -> BTreeMap<(String, String), BTreeSet<String>> {
             ("gateway.networking.k8s.io", "httproutes"),
             set(&["get", "create", "patch", "update", "delete"]),
         ),
+        // Read only, for EndpointReady's reason (image pull, crash loop).
+        (("", "pods"), set(&["list"])),
         (("events.k8s.io", "events"), set(&["create", "patch"])),
         (("", "events"), set(&["create", "patch"])),
     ]

@@ -2,7 +2,7 @@
 //! pipeline for each, one module a step:
 //!
 //! [`reconcile`] validate → build (pure, `crate::plan`) → apply AWS → apply Kubernetes
-//! ([`apply`]) → status ([`status`] decides, [`report`] writes); [`cleanup`] on deletion
+//! ([`apply`]) → status ([`status`] and [`endpoint`] decide, [`report`] writes); [`cleanup`] on deletion
 //! behind a finalizer. Every failure names its [`step::Step`].
 //!
 //! This module only wires: the kube-runtime Controller, leader election ([`leader`]),
@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cleanup;
 pub mod config;
 pub mod context;
+pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod keys;

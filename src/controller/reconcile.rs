@@ -17,9 +17,9 @@ use kube::{Api, ResourceExt};
 use super::context::Context;
 use super::error::Error;
 use super::report::Provisioning;
-use super::status::{Observation, aws_ready_observations, endpoint_observation};
+use super::status::{Observation, aws_ready_observations};
 use super::step::Step;
-use super::{apply, cleanup, events, keys, report};
+use super::{apply, cleanup, endpoint, events, keys, report};
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
@@ -61,8 +61,10 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
 
 async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
     let mut provisioned = None;
+    let mut endpoint_serves = true;
     let result = match pipeline(app, ctx, &mut provisioned).await {
         Ok(endpoint) => {
+            endpoint_serves = endpoint.status == "True";
             let done = provisioned.as_ref().expect("the AWS step ran");
             let mut observations = aws_ready_observations(&done.aws);
             observations.push(endpoint);
@@ -73,7 +75,13 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
     match result {
         Ok(()) => {
             ctx.record_success(app);
-            Ok(Action::requeue(ctx.config.resync_period))
+            // Pod troubles (an image that cannot be pulled) change nothing we watch.
+            let next = if endpoint_serves {
+                ctx.config.resync_period
+            } else {
+                ctx.config.resync_period.min(endpoint::UNAVAILABLE_RECHECK)
+            };
+            Ok(Action::requeue(next))
         }
         Err(error) => {
             report::failure(app, ctx, &error, provisioned.as_ref()).await;
@@ -124,7 +132,12 @@ async fn pipeline(
         &keys,
     );
     let deployment = apply_objects(ctx, &objects, &app_ok.uid).await?;
-    Ok(endpoint_observation(&deployment))
+    let pods = if endpoint::short_of_replicas(&deployment) {
+        endpoint::pods_of(ctx, &app_ok.identity).await
+    } else {
+        Vec::new()
+    };
+    Ok(endpoint::observation(&deployment, &pods))
 }
 
 async fn apply_objects(

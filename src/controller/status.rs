@@ -8,8 +8,6 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-use k8s_openapi::api::apps::v1::Deployment;
-
 use super::error::Error;
 use super::step::Step;
 use crate::aws::Provisioned;
@@ -219,30 +217,6 @@ pub fn failure_observations(error: &Error, provisioned: Option<&Provisioned>) ->
     }
 }
 
-/// EndpointReady from the Deployment's status: available replicas, as the kubelet reports.
-pub fn endpoint_observation(deployment: &Deployment) -> Observation {
-    let wanted = deployment
-        .spec
-        .as_ref()
-        .and_then(|s| s.replicas)
-        .unwrap_or(1);
-    let status = deployment.status.clone().unwrap_or_default();
-    let available = status.available_replicas.unwrap_or(0);
-    let current = status.observed_generation >= deployment.metadata.generation;
-    let message = format!("{available}/{wanted} endpoint replicas available");
-    if wanted == 0 {
-        Observation::ok(
-            condition::ENDPOINT_READY,
-            "ScaledToZero",
-            "endpoint scaled to 0 replicas",
-        )
-    } else if current && available >= 1 {
-        Observation::ok(condition::ENDPOINT_READY, "Available", message)
-    } else {
-        Observation::failed(condition::ENDPOINT_READY, "Unavailable", message)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,36 +380,5 @@ mod tests {
         );
         let read = failure_observations(&read, None);
         assert_eq!((read[0].status, read[1].status), ("True", "False"));
-    }
-
-    fn deployment(replicas: i32, available: i32, observed: i64, generation: i64) -> Deployment {
-        serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "x", "generation": generation},
-            "spec": {"replicas": replicas, "selector": {}, "template": {}},
-            "status": {"availableReplicas": available, "observedGeneration": observed}
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn the_endpoint_is_ready_when_a_replica_of_the_current_generation_is_available() {
-        let ready = endpoint_observation(&deployment(2, 1, 3, 3));
-        assert_eq!(
-            (ready.status, ready.message.as_str()),
-            ("True", "1/2 endpoint replicas available")
-        );
-        assert_eq!(
-            endpoint_observation(&deployment(2, 0, 3, 3)).status,
-            "False"
-        );
-        // The Deployment controller has not seen the new spec yet: not ready.
-        assert_eq!(
-            endpoint_observation(&deployment(2, 2, 2, 3)).status,
-            "False"
-        );
-        assert_eq!(
-            endpoint_observation(&deployment(0, 0, 3, 3)).reason,
-            "ScaledToZero"
-        );
     }
 }

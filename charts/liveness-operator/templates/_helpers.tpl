@@ -106,6 +106,11 @@ rules make the ClusterRole (rbac.scope=cluster) or each watched namespace's Role
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
   verbs: ["get", "create", "patch", "update", "delete"]
+# Why an endpoint is not available (an image that cannot be pulled, a crash loop): its
+# pods are listed, read only, while its Deployment is short of replicas.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
