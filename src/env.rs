@@ -28,6 +28,9 @@ pub struct OperatorEnv {
     /// Proxies every endpoint believes `X-Forwarded-For` from (`--endpoint-trusted-proxies`):
     /// the cluster's ingress controllers. Canonical CIDRs.
     pub endpoint_trusted_proxies: Vec<String>,
+    /// Environment variables every endpoint container gets besides its settings
+    /// (`--endpoint-env`: an egress proxy, FIPS endpoints, …), in order.
+    pub endpoint_env: Vec<(String, String)>,
     /// The account and partition the operator's credentials belong to.
     pub account: AwsAccount,
 }
@@ -78,6 +81,8 @@ pub struct EnvFlags<'a> {
     pub allowed_output_buckets: &'a [String],
     /// `--endpoint-trusted-proxies`: CIDRs or addresses.
     pub endpoint_trusted_proxies: &'a [String],
+    /// `--endpoint-env`: `NAME=VALUE` entries.
+    pub endpoint_env: &'a [String],
 }
 
 /// One setting that cannot be used.
@@ -136,6 +141,13 @@ impl EnvFlags<'_> {
                 Err(why) => problem("--endpoint-trusted-proxies", why),
             }
         }
+        let mut endpoint_env = Vec::new();
+        for entry in self.endpoint_env {
+            match rules::endpoint_env(entry) {
+                Ok(pair) => endpoint_env.push(pair),
+                Err(why) => problem("--endpoint-env", why),
+            }
+        }
         let mut adoptable_pools = Vec::new();
         for entry in self.adoptable_pools {
             let (namespace, pool_id) = match entry.split_once('/') {
@@ -162,6 +174,7 @@ impl EnvFlags<'_> {
                 adoptable_pools,
                 allowed_output_buckets: self.allowed_output_buckets.to_vec(),
                 endpoint_trusted_proxies,
+                endpoint_env,
                 account: AwsAccount {
                     account_id: String::new(),
                     partition: String::new(),
@@ -227,6 +240,7 @@ mod tests {
             adoptable_pools: &[],
             allowed_output_buckets: &[],
             endpoint_trusted_proxies: &[],
+            endpoint_env: &[],
         }
     }
 
@@ -278,6 +292,52 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].flag, "--endpoint-trusted-proxies");
         assert!(problems[0].message.contains("'10.0.0.0/33' is not a CIDR"));
+    }
+
+    #[test]
+    fn endpoint_env_takes_names_and_values_but_not_the_endpoints_own_settings() {
+        let oidc = "oidc.eks.us-east-1.amazonaws.com/id/X";
+        let entries = vec![
+            "HTTPS_PROXY=http://proxy.internal:3128".to_string(),
+            "NO_PROXY=169.254.169.254,.svc".into(),
+        ];
+        let env = EnvFlags {
+            endpoint_env: &entries,
+            ..flags(oidc, "prod", &[])
+        }
+        .parse()
+        .unwrap()
+        .with_account(AwsAccount::parse("111122223333", "aws").unwrap());
+        assert_eq!(
+            env.endpoint_env,
+            [
+                ("HTTPS_PROXY".into(), "http://proxy.internal:3128".into()),
+                ("NO_PROXY".into(), "169.254.169.254,.svc".into())
+            ]
+        );
+        let bad = vec![
+            "LIVENESS_AUTH=none".to_string(),
+            "no-equals".into(),
+            "1X=y".into(),
+        ];
+        let problems = EnvFlags {
+            endpoint_env: &bad,
+            ..flags(oidc, "prod", &[])
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().all(|p| p.flag == "--endpoint-env"));
+        assert!(
+            problems[0].message.contains("LIVENESS_AUTH"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[0].message.contains("LivenessApp"),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

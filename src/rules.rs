@@ -327,6 +327,30 @@ pub fn proxy_network(raw: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("'{raw}' is not a CIDR or an IP address (e.g. 10.0.0.0/8, 192.0.2.7)"))
 }
 
+/// One `--endpoint-env` entry, `NAME=VALUE`: a POSIX variable name, and not one of the
+/// endpoint's own `LIVENESS_*` settings (those come from the LivenessApp, per app).
+pub fn endpoint_env(entry: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = entry.split_once('=') else {
+        return Err(format!("'{entry}' is not NAME=VALUE"));
+    };
+    let name_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !name_ok {
+        return Err(format!(
+            "'{name}' is not an environment variable name (letters, digits and _, not starting with a digit)"
+        ));
+    }
+    if name.starts_with("LIVENESS_") {
+        return Err(format!(
+            "{name} is one of the endpoint's own settings, which each LivenessApp sets (spec.endpoint); it cannot be set for every endpoint"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
 /// One challenge preference by its API name.
 pub fn challenge(name: &str) -> Result<&'static str, String> {
     CHALLENGES

@@ -29,6 +29,7 @@ pub fn operator_env_with(
         adoptable_pools: &[],
         allowed_output_buckets: &[],
         endpoint_trusted_proxies: &[],
+        endpoint_env: &[],
     }
     .parse()
     .expect("test settings parse")

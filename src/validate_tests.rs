@@ -14,6 +14,7 @@ fn env_with(extra_regions: &[String]) -> OperatorEnv {
         adoptable_pools: &[],
         allowed_output_buckets: &[],
         endpoint_trusted_proxies: &[],
+        endpoint_env: &[],
     }
     .parse()
     .unwrap()
@@ -411,6 +412,7 @@ fn output_buckets_outside_the_operators_patterns_are_refused() {
         adoptable_pools: &[],
         allowed_output_buckets: &patterns,
         endpoint_trusted_proxies: &[],
+        endpoint_env: &[],
     }
     .parse()
     .unwrap()

@@ -646,6 +646,7 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
             "adoptablePools": ["web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"],
             "allowedOutputBuckets": ["liveness-{namespace}-*", "shared-audit"],
             "endpointTrustedProxies": ["10.0.0.0/8", "192.0.2.7"],
+            "endpointEnv": {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".svc,10.0.0.0/8"},
             "logFormat": "json",
             "metrics": {"serviceMonitor": {"enabled": true, "labels": {"release": "prometheus"}}},
         }),
@@ -670,6 +671,10 @@ fn values_reach_the_operator_irsa_and_metrics_objects() {
     assert_eq!(
         rendered.flag("adoptable-pools").as_deref(),
         Some("web/eu-west-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9")
+    );
+    assert_eq!(
+        rendered.flags("endpoint-env"),
+        ["HTTPS_PROXY=http://proxy:3128", "NO_PROXY=.svc,10.0.0.0/8"]
     );
     assert_eq!(
         rendered.flag("endpoint-trusted-proxies").as_deref(),

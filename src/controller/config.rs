@@ -67,6 +67,12 @@ pub struct OperatorConfig {
     #[arg(long, env = "LIVENESS_ENDPOINT_TRUSTED_PROXIES", value_delimiter = ',')]
     pub endpoint_trusted_proxies: Vec<String>,
 
+    /// An environment variable for every endpoint container, `NAME=VALUE` (repeat the
+    /// flag): an egress proxy (`HTTPS_PROXY`, `NO_PROXY`), `AWS_USE_FIPS_ENDPOINT`, … Not
+    /// for secrets (pod specs are readable), and not the endpoint's `LIVENESS_*` settings.
+    #[arg(long = "endpoint-env")]
+    pub endpoint_env: Vec<String>,
+
     /// Elect a leader on a Lease so only one replica reconciles.
     #[arg(long, env = "LIVENESS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,
@@ -111,6 +117,7 @@ impl OperatorConfig {
             adoptable_pools: &self.adoptable_pools,
             allowed_output_buckets: &self.allowed_output_buckets,
             endpoint_trusted_proxies: &self.endpoint_trusted_proxies,
+            endpoint_env: &self.endpoint_env,
         }
     }
 

@@ -236,11 +236,19 @@ fn pod_spec(app: &ValidatedApp, env: &OperatorEnv, aws: AwsIds<'_>) -> PodSpec {
                 read_only: Some(true),
                 ..Default::default()
             }]),
-            env: Some(vec![EnvVar {
-                name: SETTINGS_ENV.into(),
-                value: Some(endpoint_settings(app, env, aws).to_json()),
-                ..Default::default()
-            }]),
+            env: Some(
+                std::iter::once(EnvVar {
+                    name: SETTINGS_ENV.into(),
+                    value: Some(endpoint_settings(app, env, aws).to_json()),
+                    ..Default::default()
+                })
+                .chain(env.endpoint_env.iter().map(|(name, value)| EnvVar {
+                    name: name.clone(),
+                    value: Some(value.clone()),
+                    ..Default::default()
+                }))
+                .collect(),
+            ),
             readiness_probe: Some(probe("/readyz")),
             liveness_probe: Some(probe("/healthz")),
             resources: Some(ResourceRequirements {

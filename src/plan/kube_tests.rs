@@ -277,6 +277,24 @@ fn the_operators_trusted_proxies_reach_every_endpoint() {
 }
 
 #[test]
+fn the_operators_endpoint_env_follows_the_settings() {
+    let mut env = env();
+    env.endpoint_env = vec![("HTTPS_PROXY".into(), "http://proxy:3128".into())];
+    let objects = desired_kube(
+        &crate::testing::validated(&app(), &env),
+        &env,
+        ids(),
+        &test_keys(),
+    );
+    let container = value(&objects.deployment)["spec"]["template"]["spec"]["containers"][0].clone();
+    assert_eq!(container["env"][0]["name"], crate::contract::SETTINGS_ENV);
+    assert_eq!(
+        container["env"][1],
+        json!({"name": "HTTPS_PROXY", "value": "http://proxy:3128"})
+    );
+}
+
+#[test]
 fn long_and_dotted_app_names_get_valid_distinct_children() {
     let long = "a".repeat(253);
     let mut names = std::collections::BTreeSet::new();

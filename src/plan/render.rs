@@ -75,6 +75,7 @@ impl PlanOptions {
             adoptable_pools: &[],
             allowed_output_buckets: &[],
             endpoint_trusted_proxies: &[],
+            endpoint_env: &[],
         };
         let account = AwsAccount::parse(&self.account_id, &self.partition);
         match (flags.parse(), account) {

@@ -111,6 +111,15 @@ impl Rendered {
             .find_map(|a| a.strip_prefix(&prefix).map(str::to_string))
     }
 
+    /// Every value of a repeated `--<flag>=value` argument, in order.
+    pub fn flags(&self, flag: &str) -> Vec<String> {
+        let prefix = format!("--{flag}=");
+        self.operator_args()
+            .iter()
+            .filter_map(|a| a.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
     /// Writes objects of the given kinds as one YAML stream, for `kubectl apply -f`.
     pub fn write_kinds(&self, kinds: &[&str], path: &Path) {
         let text: String = self
