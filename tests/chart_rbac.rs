@@ -21,7 +21,9 @@ use kube::{Api, Client};
 use liveness_operator::crd::LivenessApp;
 use liveness_operator::crd::condition::{READY, ROLES_READY};
 use serde_json::json;
-use support::kube::{act_as_kubelet, create_app, create_namespace, example, wait_condition};
+use support::kube::{
+    create_app, create_namespace, example, wait_condition, wait_endpoint_available,
+};
 use support::operator::eventually;
 use support::testground::{TestGround, unique};
 
@@ -286,7 +288,7 @@ async fn prove_the_charts_rbac(scope: &str, release: &str, watched: &[String]) {
     create_app(&admin, &app).await;
     let name = "onboarding";
     wait_condition(&admin, ns, name, ROLES_READY, "True").await;
-    act_as_kubelet(&admin, ns, name).await;
+    wait_endpoint_available(&admin, ns, name).await;
     let ready = wait_condition(&admin, ns, name, READY, "True").await;
     let status = ready.status.expect("status");
     assert!(status.identity_pool_id.is_some(), "{status:?}");

@@ -15,7 +15,7 @@ use liveness_operator::crd::condition::*;
 use liveness_operator::names::RoleKind;
 use serde_json::json;
 use support::fixture::{Fixture, endpoint_settings, named};
-use support::kube::{act_as_kubelet, create_app, example, wait_condition};
+use support::kube::{create_app, example, wait_condition, wait_endpoint_available};
 use support::operator::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -455,7 +455,7 @@ async fn long_dotted_and_look_alike_names_reach_ready_with_their_own_children() 
     let mut children = std::collections::BTreeSet::new();
     for name in names {
         wait_condition(&fx.client, &fx.ns, name, ROLES_READY, "True").await;
-        act_as_kubelet(&fx.client, &fx.ns, name).await;
+        wait_endpoint_available(&fx.client, &fx.ns, name).await;
         let app = wait_condition(&fx.client, &fx.ns, name, READY, "True").await;
         let uid = app.uid().unwrap();
         let id = fx.identity(name);

@@ -16,7 +16,7 @@ use liveness_operator::crd::condition::*;
 use liveness_operator::plan::route::HTTPRoute;
 use serde_json::json;
 use support::fixture::{Fixture, endpoint_settings};
-use support::kube::{act_as_kubelet, condition, create_app, example, wait_condition};
+use support::kube::{condition, create_app, example, wait_condition, wait_endpoint_available};
 use support::operator::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,7 +209,7 @@ async fn an_http_route_waits_for_gateway_api_and_appears_once_it_is_installed() 
     assert_eq!(rule.matches[0].path.value, "/liveness");
     assert_eq!(rule.filters[0].url_rewrite.path.replace_prefix_match, "/");
     assert_eq!(rule.backend_refs[0].name, id.endpoint_name());
-    act_as_kubelet(&fx.client, &fx.ns, "onboarding").await;
+    wait_endpoint_available(&fx.client, &fx.ns, "onboarding").await;
     let app = wait_condition(&fx.client, &fx.ns, "onboarding", READY, "True").await;
     assert_eq!(
         app.status.unwrap().endpoint_url.as_deref(),

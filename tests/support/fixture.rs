@@ -12,7 +12,9 @@ use liveness_operator::contract::{EndpointSettings, SETTINGS_ENV};
 use liveness_operator::crd::{LivenessApp, condition::*};
 use liveness_operator::names::AppIdentity;
 
-use super::kube::{act_as_kubelet, create_app, create_namespace, example, get_app, wait_condition};
+use super::kube::{
+    create_app, create_namespace, example, get_app, wait_condition, wait_endpoint_available,
+};
 use super::operator::{OperatorProcess, eventually};
 use super::testground::{TestGround, unique};
 
@@ -20,6 +22,19 @@ pub struct Fixture {
     pub ground: &'static TestGround,
     pub client: Client,
     pub ns: String,
+}
+
+/// The namespace goes when the test ends: its pods stop (the node has room for a few tests'
+/// pods at a time, not for the suite's). LivenessApps keep their finalizer without an
+/// operator, so the namespace may stay Terminating; its pods and workloads go.
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self
+            .ground
+            .kubectl()
+            .args(["delete", "namespace", &self.ns, "--wait=false"])
+            .output();
+    }
 }
 
 impl Fixture {
@@ -51,7 +66,7 @@ impl Fixture {
 
     pub async fn wait_ready(&self, name: &str) -> LivenessApp {
         wait_condition(&self.client, &self.ns, name, ROLES_READY, "True").await;
-        act_as_kubelet(&self.client, &self.ns, name).await;
+        wait_endpoint_available(&self.client, &self.ns, name).await;
         wait_condition(&self.client, &self.ns, name, READY, "True").await
     }
 

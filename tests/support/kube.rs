@@ -1,11 +1,11 @@
 //! Kubernetes helpers for end-to-end tests: the CRD, namespaces, examples, waiting on
-//! conditions, and a stand-in for the kubelet the test ground does not have.
+//! conditions, and waiting for the endpoint pods the test ground's node runs.
 
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::PostParams;
 use kube::{Api, Client, ResourceExt};
 use liveness_operator::crd::LivenessApp;
 use serde_json::json;
@@ -101,11 +101,9 @@ pub async fn wait_condition(
     .await
 }
 
-/// Stands in for the kubelet the test ground lacks: marks the endpoint pods of `app_name`
-/// Running and Ready, as a kubelet would report them, and waits until the Deployment
-/// counts them available.
-pub async fn act_as_kubelet(client: &Client, namespace: &str, app_name: &str) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+/// Waits until the endpoint Deployment of `app_name` has an available replica: the node's
+/// kubelet ran its pods from the endpoint image and their readiness probes passed.
+pub async fn wait_endpoint_available(client: &Client, namespace: &str, app_name: &str) {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     // Kubernetes names of the app's children depend on the app's name only.
     let identity = liveness_operator::names::AppIdentity {
@@ -113,24 +111,14 @@ pub async fn act_as_kubelet(client: &Client, namespace: &str, app_name: &str) {
         namespace: namespace.into(),
         name: app_name.into(),
     };
-    let selector = format!("app.kubernetes.io/instance={}", identity.instance_label());
     let deployment_name = identity.endpoint_name();
-    eventually(&format!("{deployment_name} available"), Duration::from_secs(60), async || {
-        let now = k8s_openapi::jiff::Timestamp::now().to_string();
-        for pod in pods.list(&ListParams::default().labels(&selector)).await.ok()?.items {
-            let ready = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| {
-                c.iter().any(|c| c.type_ == "Ready" && c.status == "True")
-            });
-            if !ready {
-                let status = json!({"status": {
-                    "phase": "Running",
-                    "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now}],
-                }});
-                let _ = pods.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&status)).await;
-            }
-        }
-        let deployment = deployments.get_opt(&deployment_name).await.ok()??;
-        (deployment.status?.available_replicas.unwrap_or(0) >= 1).then_some(())
-    })
+    eventually(
+        &format!("{deployment_name} available"),
+        Duration::from_secs(90),
+        async || {
+            let deployment = deployments.get_opt(&deployment_name).await.ok()??;
+            (deployment.status?.available_replicas.unwrap_or(0) >= 1).then_some(())
+        },
+    )
     .await;
 }

@@ -61,6 +61,10 @@ pub fn start_watching(
     env: &[(&str, &std::ffi::OsStr)],
 ) -> OperatorProcess {
     let metrics_addr = format!("127.0.0.1:{}", free_port());
+    // The endpoint pods run the image built from this tree, unless the test names another.
+    let image = format!("--endpoint-image={}", ground.endpoint_image());
+    let image =
+        (!extra.iter().any(|a| a.starts_with("--endpoint-image"))).then_some(image.as_str());
     let log_path = std::env::temp_dir().join(format!("{namespace}-{identity}.log"));
     let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_liveness-operator"))
@@ -75,6 +79,7 @@ pub fn start_watching(
         ])
         .args(["--cluster-name", namespace])
         .args(["--lease-duration", "6s"])
+        .args(image)
         .args(extra)
         .envs(ground.env.iter().filter(|(k, _)| *k != "PATH"))
         .env(

@@ -32,6 +32,44 @@ impl TestGround {
                 .expect("PATH has the kube bin dir first"),
         )
     }
+    /// The node's name (`kubectl get nodes`): pods run there, from their probes.
+    pub fn node(&self) -> String {
+        self.env
+            .get("TESTGROUND_NODE")
+            .cloned()
+            .expect("the test ground runs a node (scripts/testground.sh up)")
+    }
+    /// The address pods reach the host at (the CNI bridge's gateway): a process a pod
+    /// must call (the Rekognition stub) listens there.
+    pub fn pod_gateway(&self) -> String {
+        self.env["TESTGROUND_POD_GATEWAY"].clone()
+    }
+    /// The endpoint image loaded into the node's containerd: `TESTGROUND_ENDPOINT_IMAGE`
+    /// (scripts/test.sh builds it once per run), else built here once per test process with
+    /// `scripts/image.sh --runtime-only` (locked, and seconds when nothing changed).
+    pub fn endpoint_image(&self) -> &'static str {
+        static IMAGE: OnceLock<String> = OnceLock::new();
+        IMAGE.get_or_init(|| {
+            if let Ok(image) = std::env::var("TESTGROUND_ENDPOINT_IMAGE")
+                && !image.is_empty()
+            {
+                return image;
+            }
+            let out = Command::new("bash")
+                .arg(repo_root().join("scripts/image.sh"))
+                .arg("--runtime-only")
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .expect("run scripts/image.sh --runtime-only");
+            let stdout = succeeded(out, "scripts/image.sh --runtime-only");
+            stdout
+                .lines()
+                .last()
+                .expect("image.sh prints the image reference last")
+                .trim()
+                .to_string()
+        })
+    }
     /// A kubectl command bound to the test apiserver.
     pub fn kubectl(&self) -> Command {
         let mut cmd = Command::new(self.kube_bin_dir().join("kubectl"));
