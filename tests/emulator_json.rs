@@ -38,6 +38,44 @@ async fn sessions_are_created_idempotently_and_start_as_created() {
     assert_eq!(results.confidence(), None);
 }
 
+/// The plain-HTTP listener (for pods that cannot trust the self-signed certificate) serves
+/// the same sessions through the same API, and nothing else.
+#[tokio::test]
+async fn the_http_listener_serves_the_same_sessions_and_only_the_json_api() {
+    let t = start().await;
+    let created = emulator_support::rekognition(&t.emulator)
+        .create_face_liveness_session()
+        .send()
+        .await
+        .unwrap();
+    let over_http = emulator_support::rekognition_over_http(&t.emulator);
+    let results = over_http
+        .get_face_liveness_session_results()
+        .session_id(created.session_id())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(results.status(), &LivenessSessionStatus::Created);
+    assert!(
+        over_http
+            .create_face_liveness_session()
+            .send()
+            .await
+            .is_ok()
+    );
+    let base = t.emulator.http_api_url().unwrap();
+    for path in [
+        "/assets/models/facemesh-detection-short.json",
+        "/start-face-liveness-session-websocket",
+    ] {
+        let status = reqwest::get(format!("{base}{path}"))
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 404, "{path} is only on the HTTPS listener");
+    }
+}
+
 #[tokio::test]
 async fn errors_have_the_real_shapes() {
     let t = start().await;

@@ -41,6 +41,10 @@ struct Args {
     /// Confidence reported for a passing session (0-100).
     #[arg(long, env = "LIVENESS_EMULATOR_CONFIDENCE", default_value_t = 95.0)]
     confidence: f32,
+    /// Also serve the Rekognition JSON 1.1 API over plain HTTP on this address (for a
+    /// liveness-api that cannot trust the self-signed certificate, e.g. in a pod).
+    #[arg(long, env = "LIVENESS_EMULATOR_HTTP_API_LISTEN")]
+    http_api_listen: Option<SocketAddr>,
     /// Log format.
     #[arg(long, env = "LIVENESS_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -81,6 +85,7 @@ async fn main() -> ExitCode {
         assets_dir: args.assets_dir.clone(),
         tls,
         policy: args.outcome.policy(args.confidence),
+        api_listen: args.http_api_listen,
     };
     let emulator = match Emulator::start(options).await {
         Ok(emulator) => emulator,
@@ -101,6 +106,7 @@ async fn main() -> ExitCode {
     }
     tracing::info!(
         rekognition_endpoint = emulator.url(),
+        http_rekognition_endpoint = emulator.http_api_url().unwrap_or_default(),
         streaming_endpoint = emulator.streaming_url(),
         assets = %args.assets_dir.display(),
         outcome = ?args.outcome,

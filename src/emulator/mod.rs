@@ -71,6 +71,10 @@ pub struct Options {
     /// The certificate to serve; `None` makes a self-signed one.
     pub tls: Option<tls::PemPair>,
     pub policy: Policy,
+    /// Also serve the Rekognition JSON 1.1 API (not the stream, not the assets) over plain
+    /// HTTP here: for a liveness-api that cannot be given the self-signed certificate, such
+    /// as a pod with a read-only root filesystem. Same sessions as the HTTPS listener.
+    pub api_listen: Option<SocketAddr>,
 }
 
 /// Every route of the emulator over `store`, with the emulator header.
@@ -97,6 +101,8 @@ async fn mark_as_emulator(mut response: Response) -> Response {
 /// A running emulator; stops when dropped.
 pub struct Emulator {
     addr: SocketAddr,
+    api_addr: Option<SocketAddr>,
+    api_server: Option<tokio::task::JoinHandle<()>>,
     #[cfg(feature = "test-util")]
     store: StubHandle,
     cert_pem: String,
@@ -122,6 +128,31 @@ impl Emulator {
         let store = StubHandle::new();
         store.set_default_outcome(Outcome::Created);
         store.set_stream_policy(options.policy);
+        let (api_addr, api_server) = match options.api_listen {
+            Some(listen) => {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|source| EmulatorError::Listen {
+                        addr: listen,
+                        source,
+                    })?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|source| EmulatorError::Listen {
+                        addr: listen,
+                        source,
+                    })?;
+                let api = rekognition::json11_router(store.clone())
+                    .layer(axum::middleware::map_response(mark_as_emulator));
+                let task = tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, api).await {
+                        tracing::error!(error = %e, "emulator's HTTP API stopped");
+                    }
+                });
+                (Some(addr), Some(task))
+            }
+            None => (None, None),
+        };
         let app = router(store.clone(), options.assets_dir);
         let server = axum_server::Handle::new();
         let serving = axum_server::tls_rustls::from_tcp_rustls(listener, config)
@@ -134,6 +165,8 @@ impl Emulator {
         });
         Ok(Self {
             addr,
+            api_addr,
+            api_server,
             #[cfg(feature = "test-util")]
             store,
             cert_pem: pair.cert,
@@ -148,6 +181,11 @@ impl Emulator {
     /// `https://<addr>`: the Rekognition endpoint and the assets' origin.
     pub fn url(&self) -> String {
         format!("https://{}", self.addr)
+    }
+
+    /// `http://<api_listen>`: the plain-HTTP Rekognition endpoint, when asked for.
+    pub fn http_api_url(&self) -> Option<String> {
+        self.api_addr.map(|addr| format!("http://{addr}"))
     }
 
     /// `wss://<addr>`: the component's `endpointOverride`.
@@ -174,6 +212,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some(task) = &self.api_server {
+            task.abort();
+        }
         self.server.shutdown();
     }
 }

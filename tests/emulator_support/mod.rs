@@ -61,6 +61,7 @@ pub async fn start_with(policy: Policy) -> TestEmulator {
         assets_dir: assets.clone(),
         tls: None,
         policy,
+        api_listen: Some("127.0.0.1:0".parse().unwrap()),
     })
     .await
     .unwrap();
@@ -117,6 +118,24 @@ pub fn rekognition(emulator: &Emulator) -> aws_sdk_rekognition::Client {
                 .with_max_attempts(1)
                 .with_initial_backoff(Duration::from_millis(5)),
         )
+        .build();
+    aws_sdk_rekognition::Client::from_conf(config)
+}
+
+/// The real client against the emulator's plain-HTTP JSON 1.1 listener.
+pub fn rekognition_over_http(emulator: &Emulator) -> aws_sdk_rekognition::Client {
+    let config = aws_sdk_rekognition::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emulator.http_api_url().expect("started with api_listen"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKIDEMULATORTEST",
+            "not-a-real-secret",
+            None,
+            None,
+            "tests",
+        )))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
         .build();
     aws_sdk_rekognition::Client::from_conf(config)
 }
