@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The example page (examples/web) end to end in a real browser: Debian's Chromium with a fake
 # camera, the page on its own origin, liveness-api and liveness-emulator on loopback, and the
-# user signing in to a Cognito user pool on the test ground's ministack.
+# user signing in to a Cognito user pool on the test ground's ministack; then once more
+# against the endpoint the operator deploys, in a pod on the test ground's node.
 # Installs what it needs on a fresh Debian machine (apt: chromium, ffmpeg; npm ci with the
 # committed lock file; the emulator's assets; a face video made from scikit-image's
 # astronaut.png), builds both binaries, then runs `node --test examples/web/test/`.
@@ -72,8 +73,13 @@ scripts/testground.sh up
 # shellcheck disable=SC1090
 source "$(scripts/testground.sh env)"
 
-step "cargo build --bin liveness-emulator --bin liveness-api"
-cargo build --locked --bin liveness-emulator --bin liveness-api
+step "cargo build --bin liveness-emulator --bin liveness-api --bin liveness-operator"
+cargo build --locked --bin liveness-emulator --bin liveness-api --bin liveness-operator
+
+step "endpoint image (scripts/image.sh --runtime-only: seconds when the binaries did not change)"
+TESTGROUND_ENDPOINT_IMAGE=$(scripts/image.sh --runtime-only | tail -n 1)
+export TESTGROUND_ENDPOINT_IMAGE
+echo "$TESTGROUND_ENDPOINT_IMAGE"
 
 step "node --test examples/web/test/"
 rm -rf "$repo/test-output/browser"
@@ -82,5 +88,6 @@ export EMULATOR_ASSETS_DIR="$assets"
 export FACE_VIDEO="$cache/face.y4m" NOFACE_VIDEO="$cache/noface.y4m"
 export LIVENESS_API_BIN="$CARGO_TARGET_DIR/debug/liveness-api"
 export LIVENESS_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/liveness-emulator"
+export LIVENESS_OPERATOR_BIN="$CARGO_TARGET_DIR/debug/liveness-operator"
 cd examples/web
 node --test --test-reporter=spec --test-reporter-destination=stdout test/

@@ -47,9 +47,23 @@ async function request(url, init) {
   return body;
 }
 
-/** GET /v1/config: region, identityPoolId, sessionsUrl, threshold, and `emulator` in local mode. */
-export function getConfig(base) {
-  return request(`${base}/v1/config`);
+/**
+ * GET /v1/config: region, identityPoolId, sessionsUrl, threshold, auth, and `emulator` in
+ * local mode. `?emulator=https://host:port` on the page names a liveness-emulator when the
+ * endpoint cannot (one the operator deployed, whose settings come from its LivenessApp).
+ */
+export async function getConfig(base, location = window.location) {
+  const config = await request(`${base}/v1/config`);
+  const emulator = new URLSearchParams(location.search).get('emulator');
+  if (emulator && !config.emulator) {
+    const origin = emulator.replace(/\/+$/, '');
+    config.emulator = {
+      streamingEndpoint: origin.replace(/^https:/, 'wss:'),
+      faceModelUrl: `${origin}/assets/models/facemesh-detection-short.json`,
+      binaryPath: `${origin}/assets/wasm/`,
+    };
+  }
+  return config;
 }
 
 function sessionsUrl(base, config) {

@@ -11,6 +11,9 @@
 //   EMULATOR_ASSETS_DIR    what scripts/emulator-assets.sh prepared (models/, wasm/)
 //   FACE_VIDEO, NOFACE_VIDEO  y4m files for the fake camera (640x480, >= 15 fps)
 //   TESTGROUND_AWS_ENDPOINT  ministack (scripts/testground.sh up), for the user pool
+//   TESTGROUND_ENDPOINT_IMAGE, TESTGROUND_POD_GATEWAY, KUBECONFIG, PATH with kubectl: the
+//                          test ground's node, for the operator-deployed endpoint in a pod
+//   LIVENESS_OPERATOR_BIN  liveness-operator binary           [same dir/liveness-operator]
 //   CHROMIUM               [/usr/bin/chromium]
 // Screenshots and process logs go to test-output/browser/ at the repository root.
 import { after, before, describe, test } from 'node:test';
@@ -35,6 +38,7 @@ const targetDir = process.env.CARGO_TARGET_DIR || join(repo, 'target');
 const bins = {
   api: process.env.LIVENESS_API_BIN || join(targetDir, 'debug/liveness-api'),
   emulator: process.env.LIVENESS_EMULATOR_BIN || join(targetDir, 'debug/liveness-emulator'),
+  operator: process.env.LIVENESS_OPERATOR_BIN || join(targetDir, 'debug/liveness-operator'),
 };
 const env = (name) => {
   const v = process.env[name];
@@ -131,8 +135,13 @@ before(async () => {
   stack.tmp = mkdtempSync(join(tmpdir(), 'liveness-browser-'));
 
   assert.ok(existsSync(bins.emulator), `${bins.emulator} is missing: cargo build --bin liveness-emulator`);
+  // The JSON 1.1 API also over plain HTTP on the pod network's gateway, for the endpoint in
+  // a pod (it cannot be given the self-signed certificate).
+  const emuHttpPort = await freePort();
+  stack.emulatorForPods = `http://${env('TESTGROUND_POD_GATEWAY')}:${emuHttpPort}`;
   stack.emulator = start('emulator', bins.emulator, [
     '--listen', `127.0.0.1:${emuPort}`, '--assets-dir', assets, '--outcome', 'judge',
+    '--http-api-listen', `${env('TESTGROUND_POD_GATEWAY')}:${emuHttpPort}`,
   ]);
   const pem = await waitFor('emulator (TLS)', () => peerCertificatePem(emuPort), stack.emulator);
   // liveness-api's AWS SDK (rustls with the system roots) trusts the emulator through
@@ -211,6 +220,53 @@ after(async () => {
   await stopAll();
   if (stack.tmp) rmSync(stack.tmp, { recursive: true, force: true });
 });
+
+// ---- the endpoint the operator deploys, in a pod on the test ground's node -------------
+const run = (command, args, input) =>
+  new Promise((ok, fail) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`${command} ${args.join(' ')}: ${err || out}`))));
+    child.stdin.end(input || '');
+  });
+const kubectl = (args, input) => run('kubectl', args, input);
+
+/**
+ * Runs liveness-operator with the image built from this tree and a guest LivenessApp
+ * allowing the page's origin; resolves to the endpoint's in-cluster URL (its ClusterIP,
+ * reached through kube-proxy) once the app is Ready from its pod's probes.
+ */
+async function inClusterEndpoint(namespace) {
+  await kubectl(['create', 'namespace', namespace]);
+  const metricsPort = await freePort();
+  stack.operator = start('operator', bins.operator, [
+    'run', '--watch-namespaces', namespace, '--lease-namespace', namespace, '--cluster-name', namespace,
+    '--oidc-provider', 'oidc.eks.us-east-1.amazonaws.com/id/TESTGROUND', '--metrics-addr', `127.0.0.1:${metricsPort}`,
+    '--endpoint-image', env('TESTGROUND_ENDPOINT_IMAGE'),
+    // The pod has no IRSA here: the emulator's endpoint and keys it does not check.
+    '--endpoint-env', `AWS_ENDPOINT_URL=${stack.emulatorForPods}`,
+    '--endpoint-env', 'AWS_ACCESS_KEY_ID=AKIAEMULATOREXAMPLE00',
+    '--endpoint-env', 'AWS_SECRET_ACCESS_KEY=emulator-secret',
+  ], { AWS_ENDPOINT_URL: env('TESTGROUND_AWS_ENDPOINT'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  const app = {
+    apiVersion: 'faceliveness.dev/v1alpha1',
+    kind: 'LivenessApp',
+    metadata: { name: 'in-cluster', namespace },
+    spec: {
+      region: 'us-east-1',
+      identityPool: { allowUnauthenticated: true },
+      endpoint: { auth: { mode: 'none' }, replicas: 1, allowedOrigins: [stack.web] },
+    },
+  };
+  await kubectl(['apply', '-f', '-'], JSON.stringify(app));
+  await kubectl(['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=150s', 'livenessapp/in-cluster']);
+  const name = (await kubectl(['-n', namespace, 'get', 'service', '-l', 'app.kubernetes.io/instance=in-cluster', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+  const ip = (await kubectl(['-n', namespace, 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  return `http://${ip}`;
+}
 
 // ---- browser --------------------------------------------------------------------------
 async function launch(video) {
@@ -400,6 +456,28 @@ describe('example page in Chromium', { concurrency: false }, () => {
       assert.match(shown, /CANCELLED/);
     } finally {
       await close('noface');
+    }
+  });
+
+  test('the endpoint the operator deployed, in a pod behind its Service, runs a live check', { timeout: 300_000 }, async () => {
+    const namespace = `browser-${process.pid}`;
+    const { page, close } = await launch(env('FACE_VIDEO'));
+    try {
+      const api = await inClusterEndpoint(namespace);
+      const served = await (await fetch(`${api}/v1/config`)).json();
+      assert.equal(served.emulator, undefined, 'the in-cluster endpoint is configured by its LivenessApp only');
+      await page.goto(`${stack.web}/?api=${encodeURIComponent(api)}&emulator=${encodeURIComponent(stack.emulatorUrl)}`);
+      await runCheck(page, 'in-cluster');
+      const verdict = page.getByTestId('verdict-text');
+      assert.equal(await verdict.getAttribute('data-live'), 'true', await page.getByTestId('verdict').innerText());
+      assert.equal(await verdict.getAttribute('data-verdict'), 'signed');
+      // The pod served it: its log has the session the page showed.
+      const sessionId = (await page.getByTestId('verdict').getAttribute('data-session-id')) || '';
+      const logs = await kubectl(['-n', namespace, 'logs', '-l', 'app.kubernetes.io/instance=in-cluster', '--tail=-1']);
+      assert.ok(logs.includes(sessionId), `the pod's log does not name ${sessionId}:\n${logs}`);
+    } finally {
+      await close('in-cluster');
+      await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => {});
     }
   });
 
