@@ -177,8 +177,13 @@ async fn endpoint_ready_follows_the_pods_the_kubelet_runs_from_the_image() {
             .await
             .unwrap();
     }
-    let message = wait_endpoint(&fx, "signup", "False", "Unavailable").await;
-    assert_eq!(message, "0/1 endpoint replicas available");
+    // The scheduler says why the new pod does not run.
+    let message = wait_endpoint(&fx, "signup", "False", "Unschedulable").await;
+    assert!(
+        message.starts_with("0/1 endpoint replicas available: pod ")
+            && message.contains("unschedulable"),
+        "{message}"
+    );
     let app = get_app(&fx.client, &fx.ns, "signup").await.unwrap();
     assert_eq!(condition(&app, READY).unwrap().0, "False");
     drop(cordon);

@@ -1,7 +1,7 @@
 //! EndpointReady: whether the app's endpoint pods serve, as the kubelet reports it through
 //! the Deployment, and, when they do not, why, in words the user can act on: the image
-//! that cannot be pulled (named), the container that keeps crashing. The pods are read only
-//! while the Deployment is short of available replicas.
+//! that cannot be pulled (named), the container that keeps crashing, the pod no node takes.
+//! The pods are read only while the Deployment is short of available replicas.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
@@ -87,7 +87,11 @@ pub fn observation(deployment: &Deployment, pods: &[Pod]) -> Observation {
     if available(deployment) {
         return Observation::ok(condition::ENDPOINT_READY, "Available", message);
     }
-    match pods.iter().find_map(stuck_container) {
+    match pods
+        .iter()
+        .find_map(stuck_container)
+        .or_else(|| pods.iter().find_map(unschedulable))
+    {
         Some((reason, detail)) => Observation::failed(
             condition::ENDPOINT_READY,
             reason,
@@ -95,6 +99,22 @@ pub fn observation(deployment: &Deployment, pods: &[Pod]) -> Observation {
         ),
         None => Observation::failed(condition::ENDPOINT_READY, "Unavailable", message),
     }
+}
+
+/// The scheduler's word on a pod no node takes (PodScheduled=False, Unschedulable).
+fn unschedulable(pod: &Pod) -> Option<(&'static str, String)> {
+    let pod_name = pod.metadata.name.as_deref().unwrap_or("?");
+    let conditions = pod.status.as_ref()?.conditions.as_ref()?;
+    let scheduled = conditions.iter().find(|c| c.type_ == "PodScheduled")?;
+    (scheduled.status == "False" && scheduled.reason.as_deref() == Some("Unschedulable")).then(
+        || {
+            let why = scheduled.message.as_deref().unwrap_or("no node fits");
+            (
+                "Unschedulable",
+                format!("pod {pod_name} cannot be scheduled: {why}"),
+            )
+        },
+    )
 }
 
 /// The first container of `pod` that is stuck: the condition's reason and a sentence.
@@ -217,5 +237,20 @@ mod tests {
         // Starting containers are just not available yet.
         let starting = observation(&short, &[pod_waiting("ContainerCreating", "")]);
         assert_eq!(starting.reason, "Unavailable");
+        // A pod no node takes: the scheduler's reason.
+        let pending: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-def"},
+            "status": {"phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/1 nodes are available: 1 node(s) were unschedulable."
+            }]}
+        }))
+        .unwrap();
+        let pending = observation(&short, &[pending]);
+        assert_eq!(pending.reason, "Unschedulable");
+        assert_eq!(
+            pending.message,
+            "0/2 endpoint replicas available: pod web-def cannot be scheduled: 0/1 nodes are available: 1 node(s) were unschedulable."
+        );
     }
 }
