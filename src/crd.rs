@@ -12,7 +12,7 @@ mod expose;
 pub use auth::{AuthMode, AuthSpec};
 pub use expose::{Challenge, ExposeSpec, HttpRouteExpose, IngressExpose, ParentRef};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -265,6 +265,21 @@ pub struct LivenessAppStatus {
     /// ConfigMap holding the frontend configuration (region, identity pool, endpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frontend_config_map: Option<String>,
+    /// The last time the AWS objects were read and found (or made) as the spec says:
+    /// reconciles in between (an owned object changed, the status was written) trust it
+    /// and call no AWS API until the spec changes, a step fails or a resync period passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_verified: Option<AwsVerified>,
+}
+
+/// When the AWS objects were last verified, and for which generation.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsVerified {
+    /// The metadata.generation the objects were verified for.
+    pub generation: i64,
+    /// When (RFC 3339).
+    pub time: Time,
 }
 
 /// The CustomResourceDefinition as YAML, exactly what `liveness-operator crd` prints and

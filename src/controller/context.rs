@@ -68,6 +68,11 @@ impl Context {
         self.failures().remove(&key(app));
     }
 
+    /// Whether the last attempt for `app` failed (and none succeeded since).
+    pub fn failing(&self, app: &LivenessApp) -> bool {
+        self.failures().contains_key(&key(app))
+    }
+
     /// Forgets `app` (it is being deleted and its finalizer released).
     pub fn forget(&self, app: &LivenessApp) {
         self.failures().remove(&key(app));

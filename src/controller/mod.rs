@@ -15,6 +15,7 @@ pub mod context;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+pub mod freshness;
 pub mod keys;
 pub mod leader;
 pub mod metrics;

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, ResourceExt};
@@ -19,7 +20,7 @@ use super::error::Error;
 use super::report::Provisioning;
 use super::status::{Observation, aws_ready_observations};
 use super::step::Step;
-use super::{apply, cleanup, endpoint, events, keys, report};
+use super::{apply, cleanup, endpoint, events, freshness, keys, report};
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
@@ -100,24 +101,33 @@ async fn pipeline(
     let app_ok = validate(app, &ctx.env).map_err(Error::InvalidSpec)?;
     // 2. build the desired AWS state (pure).
     let desired = desired_aws(&app_ok, &ctx.env);
-    // 3. apply AWS.
-    let known_pool_id = app
-        .status
-        .as_ref()
-        .and_then(|s| s.identity_pool_id.as_deref());
-    let done = ctx
-        .aws
-        .ensure(&desired, known_pool_id)
-        .await
-        .map_err(|e| Error::aws(e, Step::IdentityPool))?;
-    for change in &done.changes {
-        events::change(&ctx.recorder, app, change).await;
-    }
+    // 3. apply AWS, unless a recent check of this generation is on record.
+    let now = Timestamp::now();
+    let trusted = freshness::recorded(app, ctx.config.resync_period, ctx.failing(app), now);
+    let (done, verified) = match trusted {
+        Some(trusted) => trusted,
+        None => {
+            let known_pool_id = app
+                .status
+                .as_ref()
+                .and_then(|s| s.identity_pool_id.as_deref());
+            let done = ctx
+                .aws
+                .ensure(&desired, known_pool_id)
+                .await
+                .map_err(|e| Error::aws(e, Step::IdentityPool))?;
+            for change in &done.changes {
+                events::change(&ctx.recorder, app, change).await;
+            }
+            (done, freshness::verified_now(app, now))
+        }
+    };
     let done = &provisioned
         .insert(Provisioning {
             identity: app_ok.identity.clone(),
             aws: done,
             endpoint_url: app_ok.endpoint_url(),
+            verified,
         })
         .aws;
     // 4. apply Kubernetes.

@@ -13,7 +13,7 @@ use super::events;
 use super::status::{Observation, Stall, conditions, failure_observations};
 use super::step::Step;
 use crate::aws::Provisioned;
-use crate::crd::{FIELD_MANAGER, LivenessApp, LivenessAppStatus};
+use crate::crd::{AwsVerified, FIELD_MANAGER, LivenessApp, LivenessAppStatus};
 use crate::names::AppIdentity;
 
 /// What the AWS step made, for the app identity the status names derive from.
@@ -25,6 +25,8 @@ pub struct Provisioning {
     pub aws: Provisioned,
     /// Where browsers reach the endpoint ([`crate::validate::ValidatedApp::endpoint_url`]).
     pub endpoint_url: String,
+    /// When AWS was last read for it: now, or the earlier check this reconcile trusted.
+    pub verified: AwsVerified,
 }
 
 /// Reports `error`: its step's condition (unless the status itself failed), a Warning
@@ -105,6 +107,7 @@ pub async fn status(
         frontend_config_map: done
             .map(|d| d.identity.config_map_name())
             .or(previous.frontend_config_map),
+        aws_verified: done.map(|d| d.verified.clone()).or(previous.aws_verified),
     };
     let patch = json!({
         "apiVersion": "faceliveness.dev/v1alpha1",

@@ -1,0 +1,109 @@
+//! Steady state costs no AWS calls: a reconcile started by an owned object's change (or the
+//! operator's own status write) trusts the recorded verification of this generation, and
+//! AWS is read again when the resync period has passed (drift is still caught within one
+//! resync: the drift tests of tests/aws_*.rs and controller_e2e.rs keep passing).
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use liveness_operator::crd::condition::READY;
+use serde_json::json;
+use support::fixture::Fixture;
+use support::kube::{create_app, example, wait_condition};
+use support::operator::{OperatorProcess, eventually};
+
+/// Sum of a counter family in the operator's /metrics (`prefix` up to the labels).
+fn total(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn counts(operator: &OperatorProcess) -> (f64, f64) {
+    let metrics = operator.metrics().await;
+    (
+        total(&metrics, "liveness_operator_aws_calls_total"),
+        total(&metrics, "liveness_operator_reconciles_total"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reconciles_between_resyncs_read_no_aws_and_a_resync_does() {
+    let fx = Fixture::new("e2e-steady").await;
+    let operator = support::operator::start(fx.ground, &fx.ns, "a", &["--resync-period", "40s"]);
+    // No pods: the endpoint is scaled to zero, so nothing but the test moves.
+    let mut app = example("guests.yaml", &fx.ns);
+    app.spec.endpoint.replicas = 0;
+    create_app(&fx.client, &app).await;
+    let ready = wait_condition(&fx.client, &fx.ns, "signup", READY, "True").await;
+    let verified = ready
+        .status
+        .unwrap()
+        .aws_verified
+        .expect("status records the check");
+    assert_eq!(verified.generation, 1);
+
+    // Settle: the reconciles the operator's own writes started are done.
+    let mut before = counts(&operator).await;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = counts(&operator).await;
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+
+    // An owned object changes: the operator puts it back, without a single AWS call.
+    let config_maps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), &fx.ns);
+    let name = fx.identity("signup").config_map_name();
+    let edit = json!({"data": {"region": "hand-edited"}});
+    config_maps
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
+    eventually(
+        "the ConfigMap put back",
+        Duration::from_secs(30),
+        async || {
+            let cm = config_maps.get(&name).await.ok()?;
+            (cm.data?.get("region")?.as_str() == "eu-west-1").then_some(())
+        },
+    )
+    .await;
+    let (aws_after, reconciles_after) = counts(&operator).await;
+    assert!(
+        reconciles_after > before.1,
+        "the change started a reconcile"
+    );
+    assert_eq!(
+        aws_after,
+        before.0,
+        "a reconcile between resyncs called AWS:\n{}",
+        operator.metrics().await
+    );
+
+    // The resync period passes: AWS is read again, and the status says when.
+    eventually(
+        "a resync reading AWS",
+        Duration::from_secs(90),
+        async || (counts(&operator).await.0 > aws_after).then_some(()),
+    )
+    .await;
+    eventually(
+        "a newer verification",
+        Duration::from_secs(30),
+        async || {
+            let app = fx.apps().get("signup").await.ok()?;
+            let again = app.status?.aws_verified?;
+            (again.time.0 > verified.time.0).then_some(())
+        },
+    )
+    .await;
+}
