@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing and starting what they need on a fresh machine:
 # formatting, clippy (warnings denied), unit tests, and the end-to-end tests on the test
-# ground (real kube-apiserver + ministack on loopback, brought up by scripts/testground.sh).
+# ground (real kube-apiserver, a node running real pods, ministack; brought up by
+# scripts/testground.sh), with the endpoint image built and loaded into the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,12 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "test ground up"
 scripts/testground.sh up
+
+step "endpoint image (scripts/image.sh --runtime-only: release build + the Dockerfile's runtime stage)"
+# The reference is image.sh's last line of output; it is also in the test ground's env file.
+TESTGROUND_ENDPOINT_IMAGE=$(scripts/image.sh --runtime-only | tail -n 1)
+export TESTGROUND_ENDPOINT_IMAGE
+echo "TESTGROUND_ENDPOINT_IMAGE=$TESTGROUND_ENDPOINT_IMAGE"
 
 step "Helm chart and Dockerfile (scripts/chart-check.sh)"
 scripts/chart-check.sh
