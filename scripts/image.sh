@@ -159,14 +159,14 @@ podman images --format '{{.Repository}}:{{.Tag}} {{.ID}}' --no-trunc "$IMAGE_REP
 sock="$STATE_DIR/containerd/containerd.sock"
 if [ -S "$sock" ] && ctr --address "$sock" version >/dev/null 2>&1; then
   ctr_() { ctr --address "$sock" --namespace k8s.io "$@"; }
-  if ! ctr_ images ls -q | grep -qxF "$ref"; then
+  if ! ctr_ images ls -q | grep -xF "$ref" >/dev/null; then
     archive=$(mktemp "$STATE_DIR/image.XXXXXX.tar")
     trap 'rm -f "$archive"' EXIT
     rm -f "$archive"   # podman save refuses to overwrite
     podman save --quiet --format oci-archive --output "$archive" "$ref" >&2
     ctr_ images import --base-name "$IMAGE_REPO" "$archive" >&2
     rm -f "$archive"
-    ctr_ images ls -q | grep -qxF "$ref" || die "containerd has no $ref after the import"
+    ctr_ images ls -q | grep -xF "$ref" >/dev/null || die "containerd has no $ref after the import"
   fi
   echo "$ref" > "$STATE_DIR/endpoint-image"
   if [ -f "$STATE_DIR/env" ]; then

@@ -436,7 +436,7 @@ JSON
 # written by hand (no registry, no image builder) and imported into containerd.
 ensure_sandbox_image() {
   local ref; ref=$(sandbox_image)
-  ctr_ images ls -q | grep -qxF "$ref" && return 0
+  ctr_ images ls -q | grep -xF "$ref" >/dev/null && return 0
   local dir; dir=$(mktemp -d "$STATE_DIR/node/pause-image.XXXXXX")
   mkdir -p "$dir/rootfs" "$dir/oci/blobs/sha256"
   cp "$K8S_BIN/pause" "$dir/rootfs/pause"
