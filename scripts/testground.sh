@@ -430,6 +430,14 @@ TOML
   ]
 }
 JSON
+  # The bridge exists (with its gateway address) before the first pod, so a process pods
+  # must call can listen on $POD_GATEWAY right after `up`; the bridge plugin adopts it.
+  if ! ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$CNI_BRIDGE" type bridge
+  fi
+  ip addr show dev "$CNI_BRIDGE" | grep -F " $POD_GATEWAY/" >/dev/null \
+    || ip addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$CNI_BRIDGE"
+  ip link set "$CNI_BRIDGE" up
 }
 
 # The sandbox image: pause (compiled with the Kubernetes build) in a FROM-scratch OCI image,
