@@ -28,7 +28,7 @@
 #
 # Measured on a 2-core machine (details in docs/testground-node.md): --runtime-only cold
 # (no base image, podman cache empty, cargo release build up to date) 65 s, warm 3 s; the
-# release build itself ~20 min from nothing; the full build FULLTIME cold.
+# release build itself ~20 min from nothing; the full build ~43 min cold.
 #
 # Environment: LIVENESS_CACHE_DIR, LIVENESS_TESTGROUND_DIR (whose containerd to load into; no
 # running node there: the image is built but not loaded), CARGO_TARGET_DIR.
