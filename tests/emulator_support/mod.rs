@@ -101,18 +101,8 @@ pub fn rekognition(emulator: &Emulator) -> aws_sdk_rekognition::Client {
                 .unwrap(),
         )
         .build_https();
-    let config = aws_sdk_rekognition::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.url())
+    let config = client_config(emulator.url())
         .http_client(http)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDEMULATORTEST",
-            "not-a-real-secret",
-            None,
-            None,
-            "tests",
-        )))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(1)
@@ -124,10 +114,19 @@ pub fn rekognition(emulator: &Emulator) -> aws_sdk_rekognition::Client {
 
 /// The real client against the emulator's plain-HTTP JSON 1.1 listener.
 pub fn rekognition_over_http(emulator: &Emulator) -> aws_sdk_rekognition::Client {
-    let config = aws_sdk_rekognition::Config::builder()
+    let url = emulator.http_api_url().expect("started with api_listen");
+    let config = client_config(url)
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build();
+    aws_sdk_rekognition::Client::from_conf(config)
+}
+
+/// Region, endpoint and keys the emulator does not check.
+fn client_config(endpoint: String) -> aws_sdk_rekognition::config::Builder {
+    aws_sdk_rekognition::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.http_api_url().expect("started with api_listen"))
+        .endpoint_url(endpoint)
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIDEMULATORTEST",
             "not-a-real-secret",
@@ -135,9 +134,6 @@ pub fn rekognition_over_http(emulator: &Emulator) -> aws_sdk_rekognition::Client
             None,
             "tests",
         )))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .build();
-    aws_sdk_rekognition::Client::from_conf(config)
 }
 
 async fn tls_stream(emulator: &Emulator) -> TlsStream<TcpStream> {
