@@ -81,6 +81,9 @@ service_url() { # app name -> http://<ClusterIP>
 }
 onboarding=$(service_url onboarding)
 signup=$(service_url signup)
+# kube-proxy writes a Service's rules a moment after its pods turn Ready.
+wait_http "$onboarding/readyz" 30
+wait_http "$signup/readyz" 30
 
 say "onboarding (auth: cognito), through its Service $onboarding: an anonymous POST is refused"
 curl -s -X POST -H "Origin: https://app.example.com" -w '\nHTTP %{http_code}\n' "$onboarding/v1/sessions"

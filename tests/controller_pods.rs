@@ -139,19 +139,23 @@ async fn endpoint_ready_follows_the_pods_the_kubelet_runs_from_the_image() {
         "EndpointReady turned True before the pod was Ready"
     );
 
-    // The endpoint answers through its Service (kube-proxy), with the app's settings.
+    // The endpoint answers through its Service, with the app's settings, once kube-proxy
+    // has written the Service's rules (it syncs a moment after the pod turns Ready).
     let services: Api<Service> = Api::namespaced(fx.client.clone(), &fx.ns);
     let service = services
         .get(&fx.identity("signup").endpoint_name())
         .await
         .unwrap();
     let ip = service.spec.unwrap().cluster_ip.unwrap();
-    let config: serde_json::Value = reqwest::get(format!("http://{ip}/v1/config"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: serde_json::Value = eventually(
+        "the Service answering",
+        Duration::from_secs(30),
+        async || {
+            let response = reqwest::get(format!("http://{ip}/v1/config")).await.ok()?;
+            response.json().await.ok()
+        },
+    )
+    .await;
     assert_eq!(
         config["identityPoolId"].as_str(),
         app.status.as_ref().unwrap().identity_pool_id.as_deref()

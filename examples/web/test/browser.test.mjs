@@ -464,7 +464,8 @@ describe('example page in Chromium', { concurrency: false }, () => {
     const { page, close } = await launch(env('FACE_VIDEO'));
     try {
       const api = await inClusterEndpoint(namespace);
-      const served = await (await fetch(`${api}/v1/config`)).json();
+      // kube-proxy writes the Service's rules a moment after the pod turns Ready.
+      const served = await waitFor('the Service answering', async () => (await fetch(`${api}/v1/config`)).json());
       assert.equal(served.emulator, undefined, 'the in-cluster endpoint is configured by its LivenessApp only');
       await page.goto(`${stack.web}/?api=${encodeURIComponent(api)}&emulator=${encodeURIComponent(stack.emulatorUrl)}`);
       await runCheck(page, 'in-cluster');
