@@ -130,18 +130,14 @@ impl Emulator {
         store.set_stream_policy(options.policy);
         let (api_addr, api_server) = match options.api_listen {
             Some(listen) => {
+                let api_error = |source| EmulatorError::Listen {
+                    addr: listen,
+                    source,
+                };
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
-                    .map_err(|source| EmulatorError::Listen {
-                        addr: listen,
-                        source,
-                    })?;
-                let addr = listener
-                    .local_addr()
-                    .map_err(|source| EmulatorError::Listen {
-                        addr: listen,
-                        source,
-                    })?;
+                    .map_err(api_error)?;
+                let addr = listener.local_addr().map_err(api_error)?;
                 let api = rekognition::json11_router(store.clone())
                     .layer(axum::middleware::map_response(mark_as_emulator));
                 let task = tokio::spawn(async move {

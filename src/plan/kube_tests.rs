@@ -35,9 +35,13 @@ fn ids() -> AwsIds<'static> {
 }
 
 fn objects_of(app: &LivenessApp) -> DesiredKube {
+    objects_in(app, &env())
+}
+
+fn objects_in(app: &LivenessApp, env: &OperatorEnv) -> DesiredKube {
     desired_kube(
-        &crate::testing::validated(app, &env()),
-        &env(),
+        &crate::testing::validated(app, env),
+        env,
         ids(),
         &test_keys(),
     )
@@ -250,29 +254,7 @@ fn optional_settings_are_left_out_not_set_empty() {
 fn the_operators_trusted_proxies_reach_every_endpoint() {
     let mut env = env();
     env.endpoint_trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.7/32".into()];
-    let objects = desired_kube(
-        &crate::testing::validated(&app(), &env),
-        &env,
-        ids(),
-        &test_keys(),
-    );
-    let settings = crate::contract::EndpointSettings::from_json(
-        objects
-            .deployment
-            .spec
-            .unwrap()
-            .template
-            .spec
-            .unwrap()
-            .containers[0]
-            .env
-            .as_ref()
-            .unwrap()[0]
-            .value
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let settings = endpoint_settings(&crate::testing::validated(&app(), &env), &env, ids());
     assert_eq!(settings.trusted_proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
 }
 
@@ -280,12 +262,7 @@ fn the_operators_trusted_proxies_reach_every_endpoint() {
 fn the_operators_endpoint_env_follows_the_settings() {
     let mut env = env();
     env.endpoint_env = vec![("HTTPS_PROXY".into(), "http://proxy:3128".into())];
-    let objects = desired_kube(
-        &crate::testing::validated(&app(), &env),
-        &env,
-        ids(),
-        &test_keys(),
-    );
+    let objects = objects_in(&app(), &env);
     let container = value(&objects.deployment)["spec"]["template"]["spec"]["containers"][0].clone();
     assert_eq!(container["env"][0]["name"], crate::contract::SETTINGS_ENV);
     assert_eq!(

@@ -139,6 +139,18 @@ pub struct Security {
     pub header_read_timeout: Duration,
 }
 
+/// A list setting: the flag's values when given, else the settings' field; with where they
+/// came from (`names`: the flag, its variable, the settings field), for problems.
+fn list_setting(
+    from_flag: Vec<String>,
+    from_settings: Vec<String>,
+    (flag, env, field): (&str, &str, &str),
+) -> (Vec<String>, String) {
+    let flag_given = !from_flag.is_empty();
+    let origin = source(flag, env, flag_given, field);
+    (if flag_given { from_flag } else { from_settings }, origin)
+}
+
 /// Reports one problem: where the value came from, what is wrong.
 pub(super) type Problem<'a> = &'a mut dyn FnMut(String, String);
 
@@ -213,56 +225,34 @@ pub fn check(
             .ok(),
     };
 
-    let challenges_from_flag = !args.challenges.is_empty();
-    let raw = if challenges_from_flag {
-        args.challenges
-    } else {
-        settings.challenges
-    };
+    let (raw, challenges_source) = list_setting(
+        args.challenges,
+        settings.challenges,
+        ("challenges", "LIVENESS_CHALLENGES", "challenges"),
+    );
     let mut challenges = Vec::new();
     for name in raw.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
         match rules::challenge(name) {
             Ok(c) if !challenges.contains(&c.to_owned()) => challenges.push(c.to_owned()),
-            Ok(c) => problem(
-                source(
-                    "challenges",
-                    "LIVENESS_CHALLENGES",
-                    challenges_from_flag,
-                    "challenges",
-                ),
-                format!("{c} is listed twice"),
-            ),
-            Err(why) => problem(
-                source(
-                    "challenges",
-                    "LIVENESS_CHALLENGES",
-                    challenges_from_flag,
-                    "challenges",
-                ),
-                why,
-            ),
+            Ok(c) => problem(challenges_source.clone(), format!("{c} is listed twice")),
+            Err(why) => problem(challenges_source.clone(), why),
         }
     }
 
-    let proxies_from_flag = !args.trusted_proxies.is_empty();
-    let raw = if proxies_from_flag {
-        args.trusted_proxies
-    } else {
-        settings.trusted_proxies
-    };
+    let (raw, proxies_source) = list_setting(
+        args.trusted_proxies,
+        settings.trusted_proxies,
+        (
+            "trusted-proxies",
+            "LIVENESS_TRUSTED_PROXIES",
+            "trustedProxies",
+        ),
+    );
     let mut trusted = Vec::new();
     for raw in raw.iter().filter(|p| !p.trim().is_empty()) {
         match rules::proxy_network(raw) {
             Ok(net) => trusted.push(net),
-            Err(why) => problem(
-                source(
-                    "trusted-proxies",
-                    "LIVENESS_TRUSTED_PROXIES",
-                    proxies_from_flag,
-                    "trustedProxies",
-                ),
-                why,
-            ),
+            Err(why) => problem(proxies_source.clone(), why),
         }
     }
     if !(1..=MAX_HEADER_READ_TIMEOUT_SECS).contains(&args.header_read_timeout_seconds) {
