@@ -1,6 +1,7 @@
 //! Kubernetes helpers for end-to-end tests: the CRD, namespaces, examples, waiting on
 //! conditions, and waiting for the endpoint pods the test ground's node runs.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -13,8 +14,15 @@ use serde_json::json;
 use super::operator::eventually;
 use super::testground::{TestGround, repo_root, succeeded};
 
-/// Installs the generated CRD and waits until it is served.
+/// Installs the generated CRD and waits until it is served, once per test binary: tests
+/// run in parallel, and two concurrent `kubectl apply`s of a new CRD race (both see it
+/// missing, one create fails with AlreadyExists).
 pub fn install_crd(ground: &TestGround) {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| apply_crd(ground));
+}
+
+fn apply_crd(ground: &TestGround) {
     let crd = repo_root().join("crds/faceliveness.dev_livenessapps.yaml");
     // kubectl 1.20 validates client-side against a schema without CEL: the server drops the
     // x-kubernetes-validations it does not know, real clusters (1.25+) enforce them.
