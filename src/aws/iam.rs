@@ -1,17 +1,21 @@
 //! IAM role operations, one SDK operation each (lists through the SDK's paginators, all
-//! pages), with errors named by IAM action and role ARN.
+//! pages), with errors named by IAM action and role ARN. Every write tells the shared bulk
+//! read ([`FleetRoles`]) which role it touched.
 //! Decisions (what to change) live in [`super::sync`]; this file only talks to IAM.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{EntityType, Tag};
 
 use crate::plan::aws::RolePlan;
 use crate::plan::policy::PolicyDocument;
 use crate::plan::trust::TrustPolicy;
 
 use super::error::{AwsError, NotFoundIsNone};
+use super::fleet_roles::{FleetRoles, RoleDetail, Seen};
+use crate::names::IAM_PATH_ROOT;
 
 /// A role as IAM reports it.
 #[derive(Clone, Debug)]
@@ -29,6 +33,7 @@ pub(crate) struct ObservedRole {
 #[derive(Clone, Debug)]
 pub(crate) struct Iam {
     pub client: Client,
+    pub fleet: Arc<FleetRoles>,
 }
 
 fn sdk<E>(
@@ -60,20 +65,81 @@ fn observed(role: &aws_sdk_iam::types::Role) -> ObservedRole {
     ObservedRole {
         arn: role.arn().into(),
         path: role.path().into(),
-        boundary: role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(str::to_string),
+        boundary: boundary_arn(role.permissions_boundary()),
         trust: role.assume_role_policy_document().unwrap_or("").into(),
-        tags: role
-            .tags()
+        tags: tag_map(role.tags()),
+    }
+}
+
+fn boundary_arn(
+    boundary: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>,
+) -> Option<String> {
+    boundary
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_string)
+}
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+fn detail(role: &aws_sdk_iam::types::RoleDetail) -> RoleDetail {
+    let boundary = boundary_arn(role.permissions_boundary());
+    RoleDetail {
+        boundary_reported: boundary.is_some(),
+        role: ObservedRole {
+            arn: role.arn().unwrap_or_default().into(),
+            path: role.path().unwrap_or_default().into(),
+            boundary,
+            trust: role.assume_role_policy_document().unwrap_or("").into(),
+            tags: tag_map(role.tags()),
+        },
+        inline: role
+            .role_policy_list()
             .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .filter_map(|p| {
+                Some((
+                    p.policy_name()?.to_string(),
+                    p.policy_document()?.to_string(),
+                ))
+            })
+            .collect(),
+        attached: role
+            .attached_managed_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect(),
     }
 }
 
 impl Iam {
+    /// Role `name` as the shared bulk read saw it (taken now if there is none).
+    pub async fn seen(&self, name: &str) -> Seen {
+        self.fleet.seen(name, || self.operator_roles()).await
+    }
+
+    /// Every role under the operator's IAM path, by name (GetAccountAuthorizationDetails,
+    /// roles only, all pages; IAM cannot filter it by path, so that is done here).
+    async fn operator_roles(&self) -> Result<HashMap<String, RoleDetail>, AwsError> {
+        let pages: Vec<_> = self
+            .client
+            .get_account_authorization_details()
+            .filter(EntityType::Role)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk("iam:GetAccountAuthorizationDetails", "*"))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.role_detail_list())
+            .filter(|role| role.path().is_some_and(|p| p.starts_with(IAM_PATH_ROOT)))
+            .filter_map(|role| Some((role.role_name()?.to_string(), detail(role))))
+            .collect())
+    }
+
     /// The role, or `None` when it does not exist.
     pub async fn get_role(&self, name: &str, arn: &str) -> Result<Option<ObservedRole>, AwsError> {
         let out = self
@@ -95,6 +161,7 @@ impl Iam {
         trust: &TrustPolicy,
         role_tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
+        self.fleet.written(&plan.name);
         let out = self
             .client
             .create_role()
@@ -123,6 +190,7 @@ impl Iam {
         arn: &str,
         boundary: &str,
     ) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .put_role_permissions_boundary()
             .role_name(name)
@@ -139,6 +207,7 @@ impl Iam {
         arn: &str,
         trust: &TrustPolicy,
     ) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .update_assume_role_policy()
             .role_name(name)
@@ -155,6 +224,7 @@ impl Iam {
         arn: &str,
         role_tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .tag_role()
             .role_name(name)
@@ -204,6 +274,7 @@ impl Iam {
         policy: &str,
         document: &PolicyDocument,
     ) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .put_role_policy()
             .role_name(name)
@@ -217,6 +288,7 @@ impl Iam {
 
     /// Deletes an inline policy; already gone counts as done.
     pub async fn delete_inline(&self, name: &str, arn: &str, policy: &str) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .delete_role_policy()
             .role_name(name)
@@ -248,6 +320,7 @@ impl Iam {
 
     /// Detaches a managed policy; already detached counts as done.
     pub async fn detach(&self, name: &str, arn: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .detach_role_policy()
             .role_name(name)
@@ -262,6 +335,7 @@ impl Iam {
     /// Deletes the role with everything IAM requires gone first (inline policies,
     /// attachments). NotFound at any step counts as done.
     pub async fn delete_role(&self, name: &str, arn: &str) -> Result<(), AwsError> {
+        self.fleet.written(name);
         let Some(inline) = self.list_inline(name, arn).await.found()? else {
             return Ok(());
         };

@@ -31,8 +31,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
-use kube::{Api, Client};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
 
 pub use config::OperatorConfig;
 pub use context::Context;
@@ -56,7 +56,11 @@ pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
     })?;
     let client = Client::try_default().await?;
     let calls = crate::aws::Calls::default();
-    let aws = crate::aws::SdkAws::from_env(calls.clone(), &config.default_region).await;
+    // Each app's AWS check runs once a resync; half of that is how stale the shared IAM
+    // read may be, so a drift is seen within one and a half resync periods at worst.
+    let aws = crate::aws::SdkAws::from_env(calls.clone(), &config.default_region)
+        .await
+        .with_shared_role_reads(config.resync_period / 2);
     let caller = who_am_i(&aws).await?;
     tracing::info!(account = %caller.account_id, partition = %caller.partition, arn = %caller.arn, "AWS identity");
     let env = flags.with_account(AwsAccount {
@@ -187,9 +191,29 @@ where
     }
 }
 
+/// What of a LivenessApp starts a reconcile: its spec (the generation), its deletion, and
+/// our finalizer (kube's finalizer helper adds it, then waits for that change to go on).
+/// Status writes (the operator's own) and other metadata do not: a reconcile they would
+/// start has nothing new to do, and at a thousand apps those were most reconciles.
+fn spec_or_deletion(app: &LivenessApp) -> Option<u64> {
+    let meta = app.meta();
+    let finalized = app.finalizers().iter().any(|f| f == crate::crd::FINALIZER);
+    let generation = meta.generation.unwrap_or_default().unsigned_abs();
+    Some(generation * 4 + u64::from(meta.deletion_timestamp.is_some()) * 2 + u64::from(finalized))
+}
+
 async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Context>) {
     let owned = watcher::Config::default().labels(MANAGED_BY_SELECTOR);
-    Controller::new(apis.apps, watcher::Config::default())
+    let (store, writer) = reflector::store();
+    // The store keeps every app for the reconciles; managedFields are never read, and are
+    // often the larger part of an object.
+    let apps = watcher(apis.apps, watcher::Config::default())
+        .default_backoff()
+        .modify(|app: &mut LivenessApp| app.managed_fields_mut().clear())
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(spec_or_deletion, Default::default());
+    Controller::for_stream(apps, store)
         .owns(apis.deployments, owned.clone())
         .owns(apis.services, owned.clone())
         .owns(apis.config_maps, owned.clone())

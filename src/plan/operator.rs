@@ -43,6 +43,11 @@ pub const POOL_UNSCOPED_ACTIONS: &[&str] = &[
     "cognito-identity:ListIdentityPools",
     "cognito-identity:SetIdentityPoolRoles",
 ];
+/// One read of every role's policies for the whole fleet's drift checks
+/// (`crate::aws`'s shared role read): IAM cannot scope it to a path, so it returns the
+/// account's authorization details; the operator keeps only its own path's roles. A
+/// read, never a write: removing it from the policy makes each role be read on its own.
+pub const BULK_READ_ACTIONS: &[&str] = &["iam:GetAccountAuthorizationDetails"];
 /// Who the operator is (account and partition).
 pub const IDENTITY_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 /// Actions AWS authorizes on `Resource: "*"` only (no resource-level permissions, by
@@ -54,6 +59,7 @@ pub const STAR_ONLY_ACTIONS: &[&str] = &[
     "cognito-identity:CreateIdentityPool",
     "cognito-identity:ListIdentityPools",
     "cognito-identity:SetIdentityPoolRoles",
+    "iam:GetAccountAuthorizationDetails",
     "sts:GetCallerIdentity",
 ];
 /// Role operations allowed only with the cluster's boundary (`iam:PermissionsBoundary`):
@@ -144,6 +150,7 @@ pub fn operator_policy(partition: &str, account_id: &str, cluster: &str) -> Poli
             "iam:PassedToService",
             &[PASSED_TO_SERVICE],
         ),
+        Statement::allow("ReadRolesInBulk", BULK_READ_ACTIONS, star()),
         Statement::allow("WhoAmI", IDENTITY_ACTIONS, star()),
         Statement::deny(
             "NeverRemoveABoundaryOrAttachAPolicy",
@@ -174,6 +181,7 @@ pub fn operator_actions() -> Vec<&'static str> {
         .chain(BOUNDED_ROLE_ACTIONS)
         .chain(ROLE_ACTIONS)
         .chain(&["iam:PassRole"])
+        .chain(BULK_READ_ACTIONS)
         .chain(IDENTITY_ACTIONS)
         .copied()
         .collect()

@@ -1,13 +1,38 @@
 //! The role half of a pass: create each role or put back its trust policy, tags and
 //! single inline policy; remove what someone added; drop a guest role no longer wanted.
+//! A role the shared bulk read shows in sync costs no call of its own.
+
+use std::collections::BTreeMap;
 
 use crate::names::RoleKind;
-use crate::plan::aws::{RolePlan, TAG_OWNER_UID};
-use crate::plan::trust::PoolId;
+use crate::plan::aws::{DesiredAws, RolePlan, TAG_OWNER_UID};
+use crate::plan::trust::{PoolId, TrustPolicy};
 
 use super::Run;
 use crate::aws::error::AwsError;
+use crate::aws::fleet_roles::Seen;
+use crate::aws::iam::ObservedRole;
 use crate::aws::{Action, AwsObject};
+
+fn boundary_in_place(plan: &RolePlan, role: &ObservedRole) -> bool {
+    role.boundary.as_deref() == Some(plan.permissions_boundary.as_str())
+}
+
+fn trust_in_place(trust: Option<&TrustPolicy>, role: &ObservedRole) -> bool {
+    trust.is_none_or(|t| t.document().same_as_aws(&role.trust))
+}
+
+fn tags_in_place(desired: &DesiredAws, role: &ObservedRole) -> bool {
+    desired
+        .tags
+        .iter()
+        .all(|(k, v)| role.tags.get(k) == Some(v))
+}
+
+fn policy_in_place(plan: &RolePlan, document: &str) -> bool {
+    plan.policy.same_as_aws(document)
+}
+
 impl Run<'_> {
     /// Creates the role or puts back its trust policy, tags and single inline policy,
     /// removing inline and managed policies someone added. Returns its ARN.
@@ -19,6 +44,9 @@ impl Run<'_> {
         let (iam, desired) = (self.iam, self.desired);
         let object = || AwsObject::Role(plan.kind, plan.name.clone());
         let trust = pool.map(|p| plan.trust_policy(p));
+        if let Some(arn) = self.in_sync_by_shared_read(plan, trust.as_ref()).await? {
+            return Ok(arn);
+        }
         let Some(role) = iam.get_role(&plan.name, &plan.arn).await? else {
             let mut arn = plan.arn.clone();
             if let (true, Some(trust)) = (self.apply, &trust) {
@@ -60,7 +88,7 @@ impl Run<'_> {
         let arn = role.arn.clone();
         // First, so that the policy writes below happen on a role that carries it (the
         // operator's own policy allows them only then).
-        if role.boundary.as_deref() != Some(plan.permissions_boundary.as_str()) {
+        if !boundary_in_place(plan, &role) {
             let detail = match &role.boundary {
                 None => "permissions boundary restored".to_string(),
                 Some(other) => format!("permissions boundary {other} replaced by the cluster's"),
@@ -74,7 +102,7 @@ impl Run<'_> {
             .await?;
         }
         if let Some(trust) = &trust
-            && !trust.document().same_as_aws(&role.trust)
+            && !trust_in_place(Some(trust), &role)
         {
             self.write(
                 Action::Updated,
@@ -84,11 +112,7 @@ impl Run<'_> {
             )
             .await?;
         }
-        if desired
-            .tags
-            .iter()
-            .any(|(k, v)| role.tags.get(k) != Some(v))
-        {
+        if !tags_in_place(desired, &role) {
             self.write(
                 Action::Updated,
                 object(),
@@ -99,6 +123,42 @@ impl Run<'_> {
         }
         self.role_policies(plan, &arn).await?;
         Ok(arn)
+    }
+
+    /// The role's ARN when the shared bulk read shows it exactly as planned (no call, or
+    /// one GetRole where the read does not report boundaries); `None`: check it call by
+    /// call, which is also how any difference gets written.
+    async fn in_sync_by_shared_read(
+        &self,
+        plan: &RolePlan,
+        trust: Option<&TrustPolicy>,
+    ) -> Result<Option<String>, AwsError> {
+        let (iam, desired) = (self.iam, self.desired);
+        let Seen::Present(detail) = iam.seen(&plan.name).await else {
+            return Ok(None);
+        };
+        let role = if detail.boundary_reported {
+            detail.role
+        } else {
+            match iam.get_role(&plan.name, &plan.arn).await? {
+                Some(role) => role,
+                None => return Ok(None),
+            }
+        };
+        let only_our_policy = |inline: &BTreeMap<String, String>| {
+            inline.len() == 1
+                && inline
+                    .get(plan.policy_name)
+                    .is_some_and(|doc| policy_in_place(plan, doc))
+        };
+        let in_sync = desired.owns(&role.tags)
+            && role.path == plan.path
+            && boundary_in_place(plan, &role)
+            && trust_in_place(trust, &role)
+            && tags_in_place(desired, &role)
+            && only_our_policy(&detail.inline)
+            && detail.attached.is_empty();
+        Ok(in_sync.then_some(role.arn))
     }
 
     async fn role_policies(&mut self, plan: &RolePlan, arn: &str) -> Result<(), AwsError> {
@@ -121,7 +181,7 @@ impl Run<'_> {
         };
         let detail = match &current {
             None => Some("inline policy restored"),
-            Some(doc) if !plan.policy.same_as_aws(doc) => Some("inline policy put back"),
+            Some(doc) if !policy_in_place(plan, doc) => Some("inline policy put back"),
             Some(_) => None,
         };
         if let Some(detail) = detail {
@@ -144,10 +204,14 @@ impl Run<'_> {
         }
         Ok(())
     }
+
     /// Guests were allowed and no longer are: the (already unlinked) guest role goes.
     pub(super) async fn remove_unwanted_guest(&mut self) -> Result<(), AwsError> {
         let (iam, desired) = (self.iam, self.desired);
         let name = desired.app.role_name(RoleKind::Guest);
+        if let Seen::Absent = iam.seen(&name).await {
+            return Ok(());
+        }
         let arn = desired.role_arn(&name);
         if let Some(role) = iam.get_role(&name, &arn).await?
             && desired.owns(&role.tags)

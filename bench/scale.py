@@ -1,0 +1,209 @@
+"""The fleet benchmark's measuring half (bench/scale.sh starts the test ground, builds the
+operator and runs this with the ministack venv's Python, which has boto3).
+
+Starts the release operator against the test ground, applies N LivenessApps at once
+(endpoint at 0 replicas: no pods, no pod polling), and prints what converging, one resync
+of steady state, and deleting them all cost: seconds, reconciles and AWS calls per app (by
+operation), RSS, and the AWS objects left behind. Counts come from the operator's own
+/metrics, objects from ministack through boto3.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import boto3
+
+N = int(sys.argv[1])
+OPERATOR = sys.argv[2]
+RESYNC = int(os.environ.get("RESYNC_SECONDS", "60"))
+CONCURRENCY = os.environ.get("CONCURRENCY", "4")
+NS = os.environ.get("NAMESPACE", f"bench-scale-{int(time.time())}")
+CLUSTER = NS
+TIMEOUT = int(os.environ.get("TIMEOUT_SECONDS", "1800"))
+EXTRA = os.environ.get("OPERATOR_ARGS", "").split()
+
+
+def log(msg):
+    print(f"== {msg}", file=sys.stderr, flush=True)
+
+
+def kubectl(*args, stdin=None):
+    out = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"kubectl {' '.join(args)}: {out.stderr}")
+    return out.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metrics(addr):
+    """Counters of /metrics: reconciles, and AWS calls by operation."""
+    body = urllib.request.urlopen(f"http://{addr}/metrics", timeout=10).read().decode()
+    calls, reconciles = {}, 0
+    for line in body.splitlines():
+        if m := re.match(r'liveness_operator_aws_calls_total\{operation="([^"]+)"\} (\S+)', line):
+            calls[m[1]] = calls.get(m[1], 0) + float(m[2])
+        elif m := re.match(r"liveness_operator_reconciles_total (\S+)", line):
+            reconciles = float(m[1])
+    return reconciles, calls
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+WRITE = re.compile(r":(Create|Update|Put|Delete|Tag|Untag|Set|Attach|Detach)")
+
+
+def cost(before, after, apps):
+    """Per-app calls between two /metrics snapshots, split into reads and writes."""
+    ops = {op: after[1].get(op, 0) - before[1].get(op, 0) for op in after[1]}
+    ops = {op: n for op, n in ops.items() if n > 0}
+    writes = sum(n for op, n in ops.items() if WRITE.search(op))
+    return {
+        "reconciles_per_app": round((after[0] - before[0]) / apps, 2),
+        "aws_calls_per_app": round(sum(ops.values()) / apps, 2),
+        "aws_reads_per_app": round((sum(ops.values()) - writes) / apps, 2),
+        "aws_writes_per_app": round(writes / apps, 2),
+        "by_operation_per_app": {op: round(n / apps, 3) for op, n in sorted(ops.items())},
+    }
+
+
+def app(i):
+    return {
+        "apiVersion": "faceliveness.dev/v1alpha1",
+        "kind": "LivenessApp",
+        "metadata": {"name": f"app-{i:04d}", "namespace": NS},
+        "spec": {
+            "region": "us-east-1",
+            "identityPool": {"allowUnauthenticated": True},
+            "endpoint": {"auth": {"mode": "none"}, "replicas": 0},
+        },
+    }
+
+
+def ready_count():
+    items = json.loads(kubectl("get", "lva", "-n", NS, "-o", "json"))["items"]
+    ready = 0
+    for item in items:
+        conds = (item.get("status") or {}).get("conditions") or []
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in conds):
+            ready += 1
+    return ready, len(items)
+
+
+def wait(what, check, timeout):
+    start = time.monotonic()
+    while True:
+        value = check()
+        if value:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise SystemExit(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(1)
+
+
+def aws_left():
+    """Pools and roles of this benchmark's cluster still in ministack."""
+    cognito = boto3.client("cognito-identity", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    pools = [
+        p
+        for page in cognito.get_paginator("list_identity_pools").paginate(MaxResults=60)
+        for p in page["IdentityPools"]
+        if p["IdentityPoolName"].startswith(f"liveness_{NS.replace('-', '_')}_")
+    ]
+    roles = [
+        r
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix=f"/liveness-operator/{CLUSTER}/")
+        for r in page["Roles"]
+    ]
+    return len(pools), len(roles)
+
+
+def main():
+    kubectl("apply", "--validate=false", "-f", os.path.join(os.path.dirname(__file__), "..", "crds"))
+    kubectl("wait", "--for=condition=Established", "--timeout=30s", "crd/livenessapps.faceliveness.dev")
+    kubectl("create", "namespace", NS)
+    addr = f"127.0.0.1:{free_port()}"
+    logfile = tempfile.NamedTemporaryFile(prefix="scale-operator-", suffix=".log", delete=False)
+    operator = subprocess.Popen(
+        [
+            OPERATOR, "run",
+            "--watch-namespaces", NS, "--lease-namespace", NS, "--pod-name", "bench",
+            "--metrics-addr", addr, "--cluster-name", CLUSTER,
+            "--oidc-provider", "oidc.eks.us-east-1.amazonaws.com/id/TESTGROUND",
+            "--resync-period", f"{RESYNC}s", "--concurrency", CONCURRENCY,
+            "--log-format", "json", *EXTRA,
+        ],
+        stdout=logfile, stderr=subprocess.STDOUT,
+        env={**os.environ, "RUST_LOG": os.environ.get("OPERATOR_LOG", "warn")},
+    )
+    try:
+        wait("the operator's /metrics", lambda: _up(addr), 30)
+        idle = metrics(addr)
+        rss_idle = rss_mb(operator.pid)
+        log(f"applying {N} apps")
+        manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": [app(i) for i in range(N)]})
+        start = time.monotonic()
+        kubectl("create", "-f", "-", stdin=manifest)
+        converge_s = wait(f"{N} apps Ready", lambda: ready_count() == (N, N), TIMEOUT)
+        converged = metrics(addr)
+        log(f"all Ready after {converge_s:.1f}s; settling, then one resync ({RESYNC}s) of steady state")
+        # The last reconciles of the burst (status writes waking their app once more) finish.
+        time.sleep(5)
+        steady_from = metrics(addr)
+        time.sleep(RESYNC)
+        steady_to = metrics(addr)
+        rss_steady = rss_mb(operator.pid)
+        log("deleting every app")
+        start = time.monotonic()
+        kubectl("delete", "lva", "--all", "-n", NS, "--wait=false")
+        delete_s = wait("every app gone", lambda: ready_count()[1] == 0, TIMEOUT)
+        deleted = metrics(addr)
+        pools_left, roles_left = aws_left()
+        report = {
+            "apps": N,
+            "resync_seconds": RESYNC,
+            "concurrency": int(CONCURRENCY),
+            "apply_to_all_ready_seconds": round(converge_s, 1),
+            "converge": cost(idle, converged, N),
+            "steady_state_one_resync": cost(steady_from, steady_to, N),
+            "delete_all_seconds": round(delete_s, 1),
+            "delete": cost(steady_to, deleted, N),
+            "rss_mb": {"idle": round(rss_idle, 1), "steady": round(rss_steady, 1)},
+            "aws_left": {"identity_pools": pools_left, "roles": roles_left},
+            "operator_log": logfile.name,
+        }
+        print(json.dumps(report, indent=2))
+    finally:
+        operator.terminate()
+        operator.wait(timeout=30)
+        subprocess.run(["kubectl", "delete", "namespace", NS, "--wait=false"], capture_output=True)
+
+
+def _up(addr):
+    try:
+        metrics(addr)
+        return True
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fleet benchmark: N LivenessApps applied at once on the test ground (a real kube-apiserver,
+# ministack), reconciled by the release operator. Prints, as JSON: apply→all Ready, reconciles
+# and AWS calls per app (by operation) to converge, the AWS reads and writes per app over one
+# resync of steady state, RSS, the time to delete them all, and the AWS objects left.
+#
+#   bench/scale.sh 1000                       # RESYNC_SECONDS=60 CONCURRENCY=4 by default
+#   RESYNC_SECONDS=120 bench/scale.sh 200
+#
+# The endpoints run at 0 replicas (no pods): this measures the operator, not the node.
+set -euo pipefail
+N=${1:?usage: bench/scale.sh N}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export LIVENESS_CACHE_DIR="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LIVENESS_CACHE_DIR/target}"
+cd "$ROOT"
+echo "== building the operator (release)" >&2
+cargo build --release --quiet --locked --bin liveness-operator
+scripts/testground.sh up >&2
+# shellcheck disable=SC1091
+source "${LIVENESS_TESTGROUND_DIR:-/tmp/liveness-testground}/env"
+PYTHON=$(ls -d "$LIVENESS_CACHE_DIR"/venv-ministack-*/bin/python | head -n 1)
+mkdir -p bench/results
+"$PYTHON" bench/scale.py "$N" "$CARGO_TARGET_DIR/release/liveness-operator" |
+  tee "bench/results/scale-$N.json"
