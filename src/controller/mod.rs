@@ -191,15 +191,14 @@ where
     }
 }
 
-/// What of a LivenessApp starts a reconcile: its spec (the generation), its deletion, and
-/// our finalizer (kube's finalizer helper adds it, then waits for that change to go on).
-/// Status writes (the operator's own) and other metadata do not: a reconcile they would
-/// start has nothing new to do, and at a thousand apps those were most reconciles.
+/// What of a LivenessApp starts a reconcile: its spec (the generation) and its deletion.
+/// Status writes (the operator's own), the finalizer it adds and other metadata do not: a
+/// reconcile they would start has nothing new to do, and at a thousand apps those were most
+/// reconciles (a removed finalizer is put back by the next resync).
 fn spec_or_deletion(app: &LivenessApp) -> Option<u64> {
     let meta = app.meta();
-    let finalized = app.finalizers().iter().any(|f| f == crate::crd::FINALIZER);
     let generation = meta.generation.unwrap_or_default().unsigned_abs();
-    Some(generation * 4 + u64::from(meta.deletion_timestamp.is_some()) * 2 + u64::from(finalized))
+    Some(generation * 2 + u64::from(meta.deletion_timestamp.is_some()))
 }
 
 async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Context>) {

@@ -11,6 +11,7 @@ use std::time::Instant;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, ResourceExt};
@@ -37,13 +38,18 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
     let started = Instant::now();
     let namespace = app.namespace().unwrap_or_default();
     let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, app, |event| async {
-        match event {
-            FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
-            FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
+    let result = match with_finalizer(&api, app).await {
+        Ok(app) => {
+            finalizer(&api, FINALIZER, app, |event| async {
+                match event {
+                    FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
+                    FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
+                }
+            })
+            .await
         }
-    })
-    .await
+        Err(e) => Err(e),
+    }
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
@@ -58,6 +64,35 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
         result.as_ref().err().map(Error::category),
     );
     result
+}
+
+/// The app with our finalizer, added now if it is missing (and the app is not being
+/// deleted), so this same reconcile goes on to apply: kube's helper would add it and wait
+/// for the change to come back as a second reconcile.
+async fn with_finalizer(
+    api: &Api<LivenessApp>,
+    app: Arc<LivenessApp>,
+) -> Result<Arc<LivenessApp>, kube::runtime::finalizer::Error<Error>> {
+    if app.metadata.deletion_timestamp.is_some() || app.finalizers().iter().any(|f| f == FINALIZER)
+    {
+        return Ok(app);
+    }
+    // With the resourceVersion we read: a concurrent change makes this a conflict (retried)
+    // instead of dropping someone else's finalizer.
+    let mut finalizers = app.finalizers().to_vec();
+    finalizers.push(FINALIZER.to_string());
+    let patch = serde_json::json!({"metadata": {
+        "finalizers": finalizers,
+        "resourceVersion": app.resource_version(),
+    }});
+    api.patch(
+        &app.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
+    .map(Arc::new)
+    .map_err(kube::runtime::finalizer::Error::AddFinalizer)
 }
 
 async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
