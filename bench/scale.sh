@@ -4,8 +4,8 @@
 # and AWS calls per app (by operation) to converge, the AWS reads and writes per app over one
 # resync of steady state, RSS, the time to delete them all, and the AWS objects left.
 #
-#   bench/scale.sh 1000                       # RESYNC_SECONDS=60 CONCURRENCY=4 by default
-#   RESYNC_SECONDS=120 bench/scale.sh 200
+#   bench/scale.sh 1000                       # RESYNC_SECONDS=300 CONCURRENCY=4 by default
+#   RESYNC_SECONDS=60 bench/scale.sh 200
 #
 # The endpoints run at 0 replicas (no pods): this measures the operator, not the node.
 set -euo pipefail

@@ -127,6 +127,9 @@ impl Iam {
             .client
             .get_account_authorization_details()
             .filter(EntityType::Role)
+            // Pages of 100 roles: each response is parsed whole, so this bounds the
+            // memory a read of a large account takes at once.
+            .max_items(100)
             .into_paginator()
             .send()
             .try_collect()

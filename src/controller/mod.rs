@@ -191,6 +191,11 @@ where
     }
 }
 
+/// Triggers of one app within this long make one reconcile: the objects a first reconcile
+/// creates report back at once, and by the time the next one runs the store holds the
+/// status that first reconcile wrote (so it need not read AWS again).
+const RECONCILE_DEBOUNCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What of a LivenessApp starts a reconcile: its spec (the generation) and its deletion.
 /// Status writes (the operator's own), the finalizer it adds and other metadata do not: a
 /// reconcile they would start has nothing new to do, and at a thousand apps those were most
@@ -218,7 +223,11 @@ async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Con
         .owns(apis.config_maps, owned.clone())
         .owns(apis.service_accounts, owned.clone())
         .owns(apis.ingresses, owned)
-        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .with_config(
+            kube::runtime::controller::Config::default()
+                .concurrency(config.concurrency)
+                .debounce(RECONCILE_DEBOUNCE),
+        )
         .shutdown_on_signal()
         .run(reconcile::reconcile, error_policy, ctx)
         .for_each(|result| async move {
