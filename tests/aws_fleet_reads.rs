@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use aws_support::drift::Drift;
 use aws_support::{FULL_SPEC, Rig};
-use liveness_operator::aws::{Calls, LivenessAws, SdkAws};
+use liveness_operator::aws::{Calls, Change, LivenessAws, SdkAws};
+use liveness_operator::plan::aws::DesiredAws;
 
 const BULK: &str = "iam:GetAccountAuthorizationDetails";
 const PER_ROLE_POLICY_READS: [&str; 3] = [
@@ -27,6 +28,24 @@ async fn shared(rig: &Rig, max_age: Duration) -> (SdkAws, Calls) {
         SdkAws::new(&config, calls.clone()).with_shared_role_reads(max_age),
         calls,
     )
+}
+
+/// Whether an ensure by `aws` finds the app in sync (changes nothing).
+async fn in_sync(aws: &SdkAws, desired: &DesiredAws, pool: &str) -> bool {
+    aws.ensure(desired, Some(pool))
+        .await
+        .unwrap()
+        .changes
+        .is_empty()
+}
+
+/// Panics unless `changes` report that `drift` was undone.
+fn assert_undone(changes: &[Change], drift: Drift) {
+    let text: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    assert!(
+        text.join("; ").contains(drift.reported_as()),
+        "{drift:?} reported as: {text:?}"
+    );
 }
 
 #[tokio::test]
@@ -88,11 +107,7 @@ async fn every_hand_edit_is_caught_by_a_bulk_read_taken_after_it() {
     for drift in Drift::ALL {
         drift.apply(&rig, &desired, &pool).await;
         let fixed = aws.ensure(&desired, Some(&pool)).await.unwrap();
-        let text: Vec<String> = fixed.changes.iter().map(|c| c.to_string()).collect();
-        assert!(
-            text.join("; ").contains(drift.reported_as()),
-            "{drift:?} reported as: {text:?}"
-        );
+        assert_undone(&fixed.changes, drift);
         pool = fixed.identity_pool_id.clone();
         rig.assert_converged(&desired, &fixed).await;
     }
@@ -112,13 +127,7 @@ async fn an_edit_after_the_bulk_read_is_caught_once_the_read_is_older_than_its_m
         .identity_pool_id;
     let max_age = Duration::from_secs(5);
     let (aws, calls) = shared(&rig, max_age).await;
-    assert!(
-        aws.ensure(&desired, Some(&pool))
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
-    );
+    assert!(in_sync(&aws, &desired, &pool).await);
 
     Drift::InlinePolicyWidened
         .apply(&rig, &desired, &pool)
@@ -130,21 +139,10 @@ async fn an_edit_after_the_bulk_read_is_caught_once_the_read_is_older_than_its_m
 
     tokio::time::sleep(max_age).await;
     let fixed = aws.ensure(&desired, Some(&pool)).await.unwrap();
-    let text: Vec<String> = fixed.changes.iter().map(|c| c.to_string()).collect();
-    assert!(
-        text.join("; ")
-            .contains(Drift::InlinePolicyWidened.reported_as()),
-        "{text:?}"
-    );
+    assert_undone(&fixed.changes, Drift::InlinePolicyWidened);
     // What this process wrote is read directly until the next bulk read.
     let before = calls.snapshot();
-    assert!(
-        aws.ensure(&desired, Some(&pool))
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
-    );
+    assert!(in_sync(&aws, &desired, &pool).await);
     let cost = calls.snapshot().since(&before);
     assert_eq!(cost.of(BULK), 0);
     assert!(cost.of("iam:GetRolePolicy") >= 1, "{cost:?}");
