@@ -1,7 +1,6 @@
-//! Steady state costs no AWS calls: a reconcile started by an owned object's change (or the
-//! operator's own status write) trusts the recorded verification of this generation, and
-//! AWS is read again when the resync period has passed (drift is still caught within one
-//! resync: the drift tests of tests/aws_*.rs and controller_e2e.rs keep passing).
+//! Steady state costs no AWS calls: a reconcile started by an owned object's change trusts
+//! the recorded verification of this generation, and AWS is read again when the resync
+//! period has passed (the drift tests of tests/aws_*.rs and controller_e2e.rs keep passing).
 
 mod support;
 

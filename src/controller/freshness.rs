@@ -1,9 +1,9 @@
 //! Whether a reconcile must read AWS, or may trust what the status recorded. Most
-//! reconciles are not about AWS at all: the operator's own status write, a Deployment's
-//! rollout, a pod coming up. Re-reading every role and the pool for each of them costs ~15
-//! calls a time against account-wide IAM limits. AWS is read again only when the spec
-//! changed (a new generation), when a step failed since, or when the last verification is
-//! older than the resync period, so drift is still caught within one resync.
+//! reconciles are not about AWS at all: a Deployment's rollout, a pod coming up, a child
+//! edited by hand. Re-reading every role and the pool for each of them costs ~15 calls a
+//! time against account-wide IAM limits. AWS is read again only when the spec changed (a
+//! new generation), when a step failed since, or when the last verification is older than
+//! the resync period, so each app's AWS objects are still checked once a resync.
 
 use std::time::Duration;
 

@@ -38,19 +38,17 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
     let started = Instant::now();
     let namespace = app.namespace().unwrap_or_default();
     let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = match with_finalizer(&api, app).await {
-        Ok(app) => {
-            finalizer(&api, FINALIZER, app, |event| async {
-                match event {
-                    FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
-                    FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
-                }
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    }
-    .map_err(|e| match e {
+    let finalized = async {
+        let app = with_finalizer(&api, app).await?;
+        finalizer(&api, FINALIZER, app, |event| async {
+            match event {
+                FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
+                FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
+            }
+        })
+        .await
+    };
+    let result = finalized.await.map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
         other => {
