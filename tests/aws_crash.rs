@@ -8,7 +8,7 @@ mod support;
 mod aws_support;
 
 use aws_support::{FULL_SPEC, Rig};
-use liveness_operator::aws::{Calls, Category, FailWhen, LivenessAws, SdkAws};
+use liveness_operator::aws::{Calls, Category, FailWhen, KnownPool, LivenessAws, SdkAws};
 
 #[tokio::test]
 async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_without_duplicates() {
@@ -18,7 +18,7 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
     // How many calls an uninterrupted fresh provisioning makes.
     let probe = rig.app(FULL_SPEC);
     let before = rig.calls.sequence();
-    let created = rig.aws.ensure(&probe, None).await.unwrap();
+    let created = rig.aws.ensure(&probe, KnownPool::FirstPass).await.unwrap();
     let total = rig.calls.sequence() - before;
     assert!(total >= 10, "a fresh provisioning made only {total} calls");
     rig.tidy(&probe, Some(&created.identity_pool_id)).await;
@@ -40,7 +40,7 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
                 let desired = rig.app(FULL_SPEC);
                 calls.fail_call(n, when);
                 let err = aws
-                    .ensure(&desired, None)
+                    .ensure(&desired, KnownPool::FirstPass)
                     .await
                     .expect_err(&format!("call #{n} {when:?} should have failed the run"));
                 assert_eq!(err.category(), Category::Transient, "#{n} {when:?}: {err}");
@@ -51,7 +51,7 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
 
                 // Nothing was recorded: the re-run starts without a pool id.
                 let done = aws
-                    .ensure(&desired, None)
+                    .ensure(&desired, KnownPool::Unrecorded)
                     .await
                     .unwrap_or_else(|e| panic!("re-run after #{n} {when:?}: {e}"));
                 assert_eq!(
@@ -64,7 +64,7 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
 
                 let before = calls.snapshot();
                 let settled = aws
-                    .ensure(&desired, Some(&done.identity_pool_id))
+                    .ensure(&desired, KnownPool::Recorded(&done.identity_pool_id))
                     .await
                     .unwrap();
                 let cost = calls.snapshot().since(&before);
@@ -76,7 +76,7 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
                 );
                 assert!(settled.changes.is_empty());
 
-                aws.delete(&desired, Some(&done.identity_pool_id))
+                aws.delete(&desired, KnownPool::Recorded(&done.identity_pool_id))
                     .await
                     .unwrap();
                 assert!(rig.pools_named(&desired).await.is_empty());
@@ -92,10 +92,10 @@ async fn a_failure_during_deletion_is_finished_by_the_next_deletion() {
     let rig = Rig::new().await;
     let config = rig.ground.aws_config().await;
     let probe = rig.app(FULL_SPEC);
-    let created = rig.aws.ensure(&probe, None).await.unwrap();
+    let created = rig.aws.ensure(&probe, KnownPool::FirstPass).await.unwrap();
     let before = rig.calls.sequence();
     rig.aws
-        .delete(&probe, Some(&created.identity_pool_id))
+        .delete(&probe, KnownPool::Recorded(&created.identity_pool_id))
         .await
         .unwrap();
     let total = rig.calls.sequence() - before;
@@ -104,11 +104,18 @@ async fn a_failure_during_deletion_is_finished_by_the_next_deletion() {
         let calls = Calls::new();
         let aws = SdkAws::new(&config, calls.clone());
         let desired = rig.app(FULL_SPEC);
-        let pool = aws.ensure(&desired, None).await.unwrap().identity_pool_id;
+        let pool = aws
+            .ensure(&desired, KnownPool::FirstPass)
+            .await
+            .unwrap()
+            .identity_pool_id;
         calls.fail_call(calls.sequence() + n, FailWhen::AfterResponse);
-        let err = aws.delete(&desired, Some(&pool)).await.unwrap_err();
+        let err = aws
+            .delete(&desired, KnownPool::Recorded(&pool))
+            .await
+            .unwrap_err();
         assert_eq!(err.category(), Category::Transient);
-        aws.delete(&desired, Some(&pool))
+        aws.delete(&desired, KnownPool::Recorded(&pool))
             .await
             .unwrap_or_else(|e| panic!("second delete after failure at #{n}: {e}"));
         assert!(

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aws_support::drift::Drift;
 use aws_support::{FULL_SPEC, Rig};
-use liveness_operator::aws::{Calls, Change, LivenessAws, SdkAws};
+use liveness_operator::aws::{Calls, Change, KnownPool, LivenessAws, SdkAws};
 use liveness_operator::plan::aws::DesiredAws;
 
 const BULK: &str = "iam:GetAccountAuthorizationDetails";
@@ -32,7 +32,7 @@ async fn shared(rig: &Rig, max_age: Duration) -> (SdkAws, Calls) {
 
 /// Whether an ensure by `aws` finds the app in sync (changes nothing).
 async fn in_sync(aws: &SdkAws, desired: &DesiredAws, pool: &str) -> bool {
-    aws.ensure(desired, Some(pool))
+    aws.ensure(desired, KnownPool::Recorded(pool))
         .await
         .unwrap()
         .changes
@@ -56,7 +56,7 @@ async fn a_converged_fleet_checks_its_roles_with_one_bulk_read() {
     for desired in &apps {
         pools.push(
             rig.aws
-                .ensure(desired, None)
+                .ensure(desired, KnownPool::FirstPass)
                 .await
                 .unwrap()
                 .identity_pool_id,
@@ -65,7 +65,10 @@ async fn a_converged_fleet_checks_its_roles_with_one_bulk_read() {
 
     let (aws, calls) = shared(&rig, Duration::from_secs(3600)).await;
     for (desired, pool) in apps.iter().zip(&pools) {
-        let settled = aws.ensure(desired, Some(pool)).await.unwrap();
+        let settled = aws
+            .ensure(desired, KnownPool::Recorded(pool))
+            .await
+            .unwrap();
         assert!(settled.changes.is_empty(), "{:?}", settled.changes);
     }
     let cost = calls.snapshot();
@@ -98,7 +101,7 @@ async fn every_hand_edit_is_caught_by_a_bulk_read_taken_after_it() {
     let desired = rig.app(FULL_SPEC);
     let mut pool = rig
         .aws
-        .ensure(&desired, None)
+        .ensure(&desired, KnownPool::FirstPass)
         .await
         .unwrap()
         .identity_pool_id;
@@ -106,7 +109,10 @@ async fn every_hand_edit_is_caught_by_a_bulk_read_taken_after_it() {
     let (aws, calls) = shared(&rig, Duration::ZERO).await;
     for drift in Drift::ALL {
         drift.apply(&rig, &desired, &pool).await;
-        let fixed = aws.ensure(&desired, Some(&pool)).await.unwrap();
+        let fixed = aws
+            .ensure(&desired, KnownPool::Recorded(&pool))
+            .await
+            .unwrap();
         assert_undone(&fixed.changes, drift);
         pool = fixed.identity_pool_id.clone();
         rig.assert_converged(&desired, &fixed).await;
@@ -121,7 +127,7 @@ async fn an_edit_after_the_bulk_read_is_caught_once_the_read_is_older_than_its_m
     let desired = rig.app(FULL_SPEC);
     let pool = rig
         .aws
-        .ensure(&desired, None)
+        .ensure(&desired, KnownPool::FirstPass)
         .await
         .unwrap()
         .identity_pool_id;
@@ -133,12 +139,18 @@ async fn an_edit_after_the_bulk_read_is_caught_once_the_read_is_older_than_its_m
         .apply(&rig, &desired, &pool)
         .await;
     // The read from before the edit still vouches for the role: no write on its word.
-    let stale = aws.ensure(&desired, Some(&pool)).await.unwrap();
+    let stale = aws
+        .ensure(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
     assert!(stale.changes.is_empty(), "{:?}", stale.changes);
     assert_eq!(calls.snapshot().writes(), 0);
 
     tokio::time::sleep(max_age).await;
-    let fixed = aws.ensure(&desired, Some(&pool)).await.unwrap();
+    let fixed = aws
+        .ensure(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
     assert_undone(&fixed.changes, Drift::InlinePolicyWidened);
     // What this process wrote is read directly until the next bulk read.
     let before = calls.snapshot();

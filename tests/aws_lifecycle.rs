@@ -8,7 +8,7 @@ mod aws_support;
 
 use aws_support::drift::Drift;
 use aws_support::{FULL_SPEC, Rig};
-use liveness_operator::aws::{Action, AwsObject, Category, LivenessAws};
+use liveness_operator::aws::{Action, AwsObject, Category, KnownPool, LivenessAws};
 use liveness_operator::crd::DeletionPolicy;
 use liveness_operator::names::RoleKind;
 
@@ -21,7 +21,11 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
     let rig = Rig::new().await;
     let desired = rig.app(FULL_SPEC);
 
-    let created = rig.aws.ensure(&desired, None).await.expect("first ensure");
+    let created = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .expect("first ensure");
     let kinds: Vec<_> = created.changes.iter().map(|c| c.action).collect();
     assert_eq!(
         kinds,
@@ -41,7 +45,11 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
 
     // In sync: reads only, nothing reported, and observe agrees.
     let before = rig.calls.snapshot();
-    let again = rig.aws.ensure(&desired, Some(&pool)).await.unwrap();
+    let again = rig
+        .aws
+        .ensure(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
     let cost = rig.calls.snapshot().since(&before);
     assert_eq!(cost.writes(), 0, "{:?}", cost.write_operations());
     assert!(cost.reads() > 0);
@@ -49,7 +57,7 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
     assert_eq!(again, created_without_changes(&created));
     assert!(
         rig.aws
-            .observe(&desired, Some(&pool))
+            .observe(&desired, KnownPool::Recorded(&pool))
             .await
             .unwrap()
             .in_sync()
@@ -59,7 +67,11 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
         drift.apply(&rig, &desired, &pool).await;
 
         let before = rig.calls.snapshot();
-        let seen = rig.aws.observe(&desired, Some(&pool)).await.unwrap();
+        let seen = rig
+            .aws
+            .observe(&desired, KnownPool::Recorded(&pool))
+            .await
+            .unwrap();
         assert_eq!(
             rig.calls.snapshot().since(&before).writes(),
             0,
@@ -67,7 +79,11 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
         );
         assert!(!seen.in_sync(), "observe missed {drift:?}");
 
-        let fixed = rig.aws.ensure(&desired, Some(&pool)).await.unwrap();
+        let fixed = rig
+            .aws
+            .ensure(&desired, KnownPool::Recorded(&pool))
+            .await
+            .unwrap();
         let text = described(&fixed.changes).join("; ");
         assert!(
             text.contains(drift.reported_as()),
@@ -92,7 +108,11 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
         rig.assert_converged(&desired, &fixed).await;
 
         let before = rig.calls.snapshot();
-        let settled = rig.aws.ensure(&desired, Some(&pool)).await.unwrap();
+        let settled = rig
+            .aws
+            .ensure(&desired, KnownPool::Recorded(&pool))
+            .await
+            .unwrap();
         let cost = rig.calls.snapshot().since(&before);
         assert_eq!(
             cost.writes(),
@@ -103,7 +123,17 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
         assert!(settled.changes.is_empty());
     }
 
-    let deleted = rig.aws.delete(&desired, Some(&pool)).await.unwrap();
+    let before = rig.calls.snapshot();
+    let deleted = rig
+        .aws
+        .delete(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
+    let cost = rig.calls.snapshot().since(&before);
+    // Clean-up finds the app's pools by the recorded id and the owner tag: no listing of
+    // the region's pools, whatever their number.
+    assert_eq!(cost.of("cognito-identity:ListIdentityPools"), 0);
+    assert_eq!(cost.of("tag:GetResources"), 1);
     let deleted_objects: Vec<_> = deleted
         .iter()
         .map(|c| (c.action, c.object.clone()))
@@ -127,7 +157,7 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
     // Deleting again is done already: NotFound everywhere, no error, no change.
     assert!(
         rig.aws
-            .delete(&desired, Some(&pool))
+            .delete(&desired, KnownPool::Recorded(&pool))
             .await
             .unwrap()
             .is_empty()
@@ -148,12 +178,16 @@ async fn retain_leaves_every_object_and_makes_no_call() {
     let rig = Rig::new().await;
     let mut desired = rig.app(FULL_SPEC);
     desired.deletion_policy = DeletionPolicy::Retain;
-    let created = rig.aws.ensure(&desired, None).await.unwrap();
+    let created = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
 
     let before = rig.calls.snapshot();
     let changes = rig
         .aws
-        .delete(&desired, Some(&created.identity_pool_id))
+        .delete(&desired, KnownPool::Recorded(&created.identity_pool_id))
         .await
         .unwrap();
     assert!(changes.is_empty());
@@ -168,13 +202,40 @@ async fn retain_leaves_every_object_and_makes_no_call() {
 async fn a_pool_is_found_by_its_owner_tag_not_by_status() {
     let rig = Rig::new().await;
     let desired = rig.app(FULL_SPEC);
-    let created = rig.aws.ensure(&desired, None).await.unwrap();
+    let created = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
 
-    // Status lost (or a stale id in it): the pool is found by tag, not created again.
-    for hint in [None, Some("us-east-1:00000000-0000-4000-8000-000000000000")] {
-        let found = rig.aws.ensure(&desired, hint).await.unwrap();
-        assert_eq!(found.identity_pool_id, created.identity_pool_id);
-        assert!(found.changes.is_empty(), "{:?}", described(&found.changes));
+    // Status lost (or a stale id in it): the pool is found by its owner tag with one
+    // tag:GetResources, not created again. Only a pass that may follow a crash
+    // (`Unrecorded`) also lists the region's pools by name.
+    let stale = "us-east-1:00000000-0000-4000-8000-000000000000";
+    for known in [
+        KnownPool::FirstPass,
+        KnownPool::Recorded(stale),
+        KnownPool::Unrecorded,
+    ] {
+        let before = rig.calls.snapshot();
+        let found = rig.aws.ensure(&desired, known).await.unwrap();
+        let cost = rig.calls.snapshot().since(&before);
+        assert_eq!(
+            found.identity_pool_id, created.identity_pool_id,
+            "{known:?}"
+        );
+        assert!(
+            found.changes.is_empty(),
+            "{known:?}: {:?}",
+            described(&found.changes)
+        );
+        assert_eq!(cost.of("tag:GetResources"), 1, "{known:?}");
+        let listed = cost.of("cognito-identity:ListIdentityPools");
+        assert_eq!(
+            listed > 0,
+            known == KnownPool::Unrecorded,
+            "{known:?}: {listed}"
+        );
     }
 
     // Another app with the same pool name (same namespace/name, other uid) does not
@@ -184,7 +245,7 @@ async fn a_pool_is_found_by_its_owner_tag_not_by_status() {
     assert_eq!(impostor.pool.name, desired.pool.name);
     let err = rig
         .aws
-        .ensure(&impostor, Some(&created.identity_pool_id))
+        .ensure(&impostor, KnownPool::Recorded(&created.identity_pool_id))
         .await
         .unwrap_err();
     assert_eq!(err.category(), Category::NeedsChange);
@@ -217,7 +278,11 @@ async fn a_pool_is_found_by_its_owner_tag_not_by_status() {
 async fn turning_guests_off_unlinks_and_deletes_the_guest_role() {
     let rig = Rig::new().await;
     let with_guests = rig.app(FULL_SPEC);
-    let created = rig.aws.ensure(&with_guests, None).await.unwrap();
+    let created = rig
+        .aws
+        .ensure(&with_guests, KnownPool::FirstPass)
+        .await
+        .unwrap();
     assert!(created.guest_role_arn.is_some());
 
     let name = with_guests.app.name.clone();
@@ -228,7 +293,7 @@ async fn turning_guests_off_unlinks_and_deletes_the_guest_role() {
     );
     let updated = rig
         .aws
-        .ensure(&without, Some(&created.identity_pool_id))
+        .ensure(&without, KnownPool::Recorded(&created.identity_pool_id))
         .await
         .unwrap();
     let text = described(&updated.changes).join("; ");
@@ -263,7 +328,11 @@ async fn an_adopted_pool_gets_our_roles_keeps_its_settings_and_is_never_deleted(
         "{{region: us-east-1, identityPool: {{existingPoolId: '{pool}'}}, endpoint: {{auth: {{mode: none}}}}}}"
     ));
 
-    let adopted = rig.aws.ensure(&desired, None).await.unwrap();
+    let adopted = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
     assert!(adopted.identity_pool_adopted);
     assert_eq!(adopted.identity_pool_id, pool);
     let link = adopted
@@ -286,10 +355,17 @@ async fn an_adopted_pool_gets_our_roles_keeps_its_settings_and_is_never_deleted(
     );
 
     let before = rig.calls.snapshot();
-    rig.aws.ensure(&desired, Some(&pool)).await.unwrap();
+    rig.aws
+        .ensure(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
     assert_eq!(rig.calls.snapshot().since(&before).writes(), 0);
 
-    let deleted = rig.aws.delete(&desired, Some(&pool)).await.unwrap();
+    let deleted = rig
+        .aws
+        .delete(&desired, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
     assert!(
         deleted
             .iter()
@@ -322,7 +398,11 @@ async fn adopting_a_pool_that_does_not_exist_asks_for_a_spec_change() {
     let desired = rig.app(
         "{region: us-east-1, identityPool: {existingPoolId: 'us-east-1:00000000-0000-4000-8000-00000000dead'}, endpoint: {auth: {mode: none}}}",
     );
-    let err = rig.aws.ensure(&desired, None).await.unwrap_err();
+    let err = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     assert_eq!(err.category(), Category::NeedsChange);
     assert!(
         err.to_string().contains("spec.identityPool.existingPoolId"),
@@ -347,7 +427,11 @@ async fn a_role_that_is_not_ours_is_a_conflict_and_is_never_touched() {
         .await
         .unwrap();
 
-    let err = rig.aws.ensure(&desired, None).await.unwrap_err();
+    let err = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     assert_eq!(err.category(), Category::NeedsChange);
     let text = err.to_string();
     assert!(

@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 use aws_support::drift::Drift;
 use aws_support::{FULL_SPEC, Rig, decoded};
-use liveness_operator::aws::{LivenessAws, SdkAws};
+use liveness_operator::aws::{KnownPool, LivenessAws, SdkAws};
 use liveness_operator::bootstrap::operator_role_arn;
 use liveness_operator::names::RoleKind;
 use liveness_operator::plan::aws::{DesiredAws, TAG_CLUSTER};
@@ -96,7 +96,11 @@ async fn role_may(rig: &Rig, role_arn: &str, action: &str, resource: &str) -> bo
 async fn browser_roles_may_only_start_and_the_backend_only_create_and_get() {
     let rig = Rig::new().await;
     let desired = rig.app(FULL_SPEC);
-    let app = rig.aws.ensure(&desired, None).await.unwrap();
+    let app = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
     let guest = app.guest_role_arn.clone().unwrap();
 
     for (role, allowed) in [
@@ -129,7 +133,11 @@ async fn the_backend_may_write_images_under_its_prefix_and_use_only_its_key() {
     let desired = rig.app(&format!(
         "{{region: us-east-1, identityPool: {{allowUnauthenticated: true}}, endpoint: {{auth: {{mode: none}}, output: {{s3Bucket: audit-bucket, s3KeyPrefix: sessions/, kmsKeyId: '{key}'}}}}}}"
     ));
-    let app = rig.aws.ensure(&desired, None).await.unwrap();
+    let app = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
     let backend = &app.backend_role_arn;
     for (resource, allowed) in [
         ("arn:aws:s3:::audit-bucket/sessions/abc/reference.jpg", true),
@@ -223,14 +231,19 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
     // old as zero here, so every check takes one), counted with the rig's calls.
     let config = rig.ground.aws_config().await;
     let aws = SdkAws::new(&config, rig.calls.clone()).with_shared_role_reads(Duration::ZERO);
-    // A full life: create, every kind of drift put back, guests turned off, adopt a
-    // pool, delete both.
+    // A full life: create, a pass after a crash lost the id, every kind of drift put back,
+    // guests turned off, adopt a pool, delete both.
     let desired = rig.app(FULL_SPEC);
-    let mut pool = aws.ensure(&desired, None).await.unwrap().identity_pool_id;
+    aws.ensure(&desired, KnownPool::FirstPass).await.unwrap();
+    let mut pool = aws
+        .ensure(&desired, KnownPool::Unrecorded)
+        .await
+        .unwrap()
+        .identity_pool_id;
     for drift in Drift::ALL {
         drift.apply(&rig, &desired, &pool).await;
         pool = aws
-            .ensure(&desired, Some(&pool))
+            .ensure(&desired, KnownPool::Recorded(&pool))
             .await
             .unwrap()
             .identity_pool_id;
@@ -240,8 +253,12 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
         &desired.app.name,
         &desired.owner_uid,
     );
-    aws.ensure(&no_guests, Some(&pool)).await.unwrap();
-    aws.delete(&no_guests, Some(&pool)).await.unwrap();
+    aws.ensure(&no_guests, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
+    aws.delete(&no_guests, KnownPool::Recorded(&pool))
+        .await
+        .unwrap();
 
     let other = rig
         .cognito
@@ -266,8 +283,8 @@ async fn the_operator_policy_allows_every_call_of_a_full_run_and_nothing_more() 
     let adopter = rig.app(&format!(
         "{{region: us-east-1, identityPool: {{existingPoolId: '{adopted_id}'}}, endpoint: {{auth: {{mode: none}}}}}}"
     ));
-    aws.ensure(&adopter, None).await.unwrap();
-    aws.delete(&adopter, None).await.unwrap();
+    aws.ensure(&adopter, KnownPool::FirstPass).await.unwrap();
+    aws.delete(&adopter, KnownPool::Unrecorded).await.unwrap();
     rig.cognito
         .delete_identity_pool()
         .identity_pool_id(&adopted_id)

@@ -8,7 +8,7 @@ mod support;
 mod aws_support;
 
 use aws_support::Rig;
-use liveness_operator::aws::{LivenessAws, Phase};
+use liveness_operator::aws::{KnownPool, LivenessAws, Phase};
 use liveness_operator::env::AdoptablePool;
 use liveness_operator::plan::aws::{DesiredAws, TAG_ADOPTABLE_BY};
 use liveness_operator::plan::trust::PoolId;
@@ -69,7 +69,11 @@ async fn an_untagged_foreign_pool_is_refused_untouched_and_adopted_once_tagged()
     let desired = rig.app(&adopting(&pool));
 
     let before = rig.calls.snapshot();
-    let refused = rig.aws.ensure(&desired, None).await.unwrap_err();
+    let refused = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     let cost = rig.calls.snapshot().since(&before);
     assert_eq!(refused.code(), Some("AdoptionRefused"), "{refused}");
     assert_eq!(refused.phase(), Some(Phase::IdentityPool));
@@ -92,11 +96,19 @@ async fn an_untagged_foreign_pool_is_refused_untouched_and_adopted_once_tagged()
 
     // A tag naming another namespace does not open the pool either.
     tag_pool(&rig, &desired, &pool, TAG_ADOPTABLE_BY, "team-b other").await;
-    let still = rig.aws.ensure(&desired, None).await.unwrap_err();
+    let still = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     assert_eq!(still.code(), Some("AdoptionRefused"));
 
     tag_pool(&rig, &desired, &pool, TAG_ADOPTABLE_BY, "team-b aws-tests").await;
-    let adopted = rig.aws.ensure(&desired, None).await.unwrap();
+    let adopted = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap();
     assert!(adopted.identity_pool_adopted);
     assert_eq!(adopted.identity_pool_id, pool);
     assert_eq!(
@@ -117,13 +129,21 @@ async fn the_operator_flag_allows_a_pool_for_one_namespace() {
     let elsewhere = rig.app_with(&adopting(&pool), |env| {
         env.adoptable_pools.push(grant("another-namespace"))
     });
-    let refused = rig.aws.ensure(&elsewhere, None).await.unwrap_err();
+    let refused = rig
+        .aws
+        .ensure(&elsewhere, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Some("AdoptionRefused"));
 
     let granted = rig.app_with(&adopting(&pool), |env| {
         env.adoptable_pools.push(grant("aws-tests"))
     });
-    let adopted = rig.aws.ensure(&granted, None).await.unwrap();
+    let adopted = rig
+        .aws
+        .ensure(&granted, KnownPool::FirstPass)
+        .await
+        .unwrap();
     assert!(adopted.identity_pool_adopted);
     rig.tidy(&granted, Some(&pool)).await;
 }
@@ -132,7 +152,7 @@ async fn the_operator_flag_allows_a_pool_for_one_namespace() {
 async fn a_pool_made_for_another_app_is_never_adopted() {
     let rig = Rig::new().await;
     let owner = rig.app("{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}");
-    let made = rig.aws.ensure(&owner, None).await.unwrap();
+    let made = rig.aws.ensure(&owner, KnownPool::FirstPass).await.unwrap();
     let pool = made.identity_pool_id.clone();
     // Even an adoptable-by tag and the operator's flag do not hand it to another app.
     tag_pool(&rig, &owner, &pool, TAG_ADOPTABLE_BY, "aws-tests").await;
@@ -143,7 +163,11 @@ async fn a_pool_made_for_another_app_is_never_adopted() {
         })
     });
     let before = rig.calls.snapshot();
-    let refused = rig.aws.ensure(&thief, None).await.unwrap_err();
+    let refused = rig
+        .aws
+        .ensure(&thief, KnownPool::FirstPass)
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Some("AdoptionRefused"));
     assert!(
         refused.to_string().contains("belongs to LivenessApp"),

@@ -12,13 +12,13 @@ use super::cognito::Cognito;
 use super::error::AwsError;
 use super::iam::Iam;
 use super::sync::{find_owned_pools, is_role};
-use super::{Action, AwsObject, Change};
+use super::{Action, AwsObject, Change, KnownPool};
 
 pub(crate) async fn run(
     iam: &Iam,
     cognito: &Cognito,
     desired: &DesiredAws,
-    hint: Option<&str>,
+    known: KnownPool<'_>,
 ) -> Result<Vec<Change>, AwsError> {
     if desired.deletion_policy == DeletionPolicy::Retain {
         return Ok(Vec::new());
@@ -34,7 +34,7 @@ pub(crate) async fn run(
     let role_names = desired.all_role_names();
     match &desired.pool.mode {
         PoolMode::Create => {
-            for pool in find_owned_pools(cognito, desired, hint, true).await? {
+            for pool in find_owned_pools(cognito, desired, known, true).await? {
                 cognito
                     .delete(&pool.id, &desired.pool_arn(&pool.id))
                     .await?;

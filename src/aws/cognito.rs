@@ -1,5 +1,6 @@
-//! Cognito identity pool operations, one SDK operation each (the list through the SDK's
-//! paginator, all pages), with errors named by IAM action and pool ARN. Decisions live in
+//! Cognito identity pool operations, one SDK operation each (lists through the SDK's
+//! paginators, all pages), with errors named by IAM action and pool ARN. Finding pools by
+//! tag goes through the Resource Groups Tagging API of the pool's region. Decisions live in
 //! [`super::sync`] and [`super::cleanup`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -7,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentity::types::{CognitoIdentityProvider, RoleMapping};
+use aws_sdk_resourcegroupstagging::types::TagFilter;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::plan::aws::{CognitoProvider, PoolPlan};
@@ -48,11 +50,15 @@ pub(crate) struct PoolRoles {
     pub mappings: HashMap<String, RoleMapping>,
 }
 
-/// A Cognito Identity client for one region.
+/// The Cognito Identity and tagging clients of one region.
 #[derive(Clone, Debug)]
 pub(crate) struct Cognito {
     pub client: Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
+
+/// `ResourceTypeFilters` value of identity pools.
+const POOL_RESOURCE_TYPE: &str = "cognito-identity:identitypool";
 
 fn sdk<E>(op: &str, arn: &str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
 where
@@ -140,6 +146,38 @@ impl Cognito {
             listed_tags: to_btree(listed.tags()),
             pool_tags: to_btree(pool.identity_pool_tags()),
         }))
+    }
+
+    /// Ids of the region's pools tagged `key=value` (tag:GetResources, all pages): one
+    /// call per 100 pools found, whatever the number of pools in the region. The tagging
+    /// index is eventually consistent, so a pool tagged moments ago may be missing; the
+    /// caller decides when that matters.
+    pub async fn pools_tagged(&self, key: &str, value: &str) -> Result<Vec<PoolId>, AwsError> {
+        let op = "tag:GetResources";
+        let filter = TagFilter::builder().key(key).values(value).build();
+        let mappings = self
+            .tagging
+            .get_resources()
+            .resource_type_filters(POOL_RESOURCE_TYPE)
+            .tag_filters(filter)
+            .resources_per_page(100)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk(op, "*"))?;
+        let mut ids = mappings
+            .iter()
+            .filter_map(|mapping| mapping.resource_arn())
+            .map(|arn| {
+                arn.split_once(":identitypool/")
+                    .and_then(|(_, id)| PoolId::parse(id).ok())
+                    .ok_or_else(|| invalid_id(op, "*", arn))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.sort();
+        Ok(ids)
     }
 
     /// Ids of every pool in the region named `name` (all pages).

@@ -30,6 +30,9 @@ pub struct AwsError {
     message: String,
     /// The provisioning phase the call belonged to, once the sync has said so.
     phase: Option<Phase>,
+    /// The app's pool, when the pass had found or created it before failing: recorded in
+    /// status so the next attempt reads it directly instead of searching again.
+    pool_id: Option<Box<str>>,
 }
 
 /// Which part of a LivenessApp's AWS objects a call was for.
@@ -87,6 +90,7 @@ impl AwsError {
             code: code.clone(),
             message,
             phase: None,
+            pool_id: None,
         };
         match &err {
             SdkError::TimeoutError(_) => {
@@ -142,6 +146,7 @@ impl AwsError {
             code: Some("Conflict".into()),
             message,
             phase: None,
+            pool_id: None,
         }
     }
 
@@ -163,6 +168,7 @@ impl AwsError {
             code: None,
             message,
             phase: None,
+            pool_id: None,
         }
     }
 
@@ -175,6 +181,7 @@ impl AwsError {
             code: None,
             message,
             phase: None,
+            pool_id: None,
         }
     }
 
@@ -194,6 +201,19 @@ impl AwsError {
             phase: self.phase.or(Some(phase)),
             ..self
         }
+    }
+
+    /// Notes the app's pool, found or created before this error.
+    pub fn with_pool(self, pool_id: Option<String>) -> Self {
+        Self {
+            pool_id: self.pool_id.or(pool_id.map(String::into_boxed_str)),
+            ..self
+        }
+    }
+
+    /// The app's pool, if the failed pass had found or created it.
+    pub fn pool_id(&self) -> Option<&str> {
+        self.pool_id.as_deref()
     }
 
     /// The provisioning phase the failed call belonged to.

@@ -123,24 +123,27 @@ impl Iam {
     /// Every role under the operator's IAM path, by name (GetAccountAuthorizationDetails,
     /// roles only, all pages; IAM cannot filter it by path, so that is done here).
     async fn operator_roles(&self) -> Result<HashMap<String, RoleDetail>, AwsError> {
-        let pages: Vec<_> = self
+        let mut pages = self
             .client
             .get_account_authorization_details()
             .filter(EntityType::Role)
-            // Pages of 100 roles: each response is parsed whole, so this bounds the
-            // memory a read of a large account takes at once.
+            // Pages of 100 roles, each kept only as the few fields the checks compare
+            // before the next is read: a large account's read never sits in memory whole.
             .max_items(100)
             .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk("iam:GetAccountAuthorizationDetails", "*"))?;
-        Ok(pages
-            .iter()
-            .flat_map(|page| page.role_detail_list())
-            .filter(|role| role.path().is_some_and(|p| p.starts_with(IAM_PATH_ROOT)))
-            .filter_map(|role| Some((role.role_name()?.to_string(), detail(role))))
-            .collect())
+            .send();
+        let mut roles = HashMap::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(sdk("iam:GetAccountAuthorizationDetails", "*"))?;
+            roles.extend(
+                page.role_detail_list()
+                    .iter()
+                    .filter(|role| role.path().is_some_and(|p| p.starts_with(IAM_PATH_ROOT)))
+                    .filter_map(|role| Some((role.role_name()?.to_string(), detail(role)))),
+            );
+        }
+        roles.shrink_to_fit();
+        Ok(roles)
     }
 
     /// The role, or `None` when it does not exist.

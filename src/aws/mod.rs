@@ -9,6 +9,7 @@
 //! - `cognito`, `iam`: one SDK operation per function (list operations through the SDK's
 //!   paginators); `sync`, `cleanup`: the decisions.
 
+pub mod budget;
 pub mod calls;
 mod cleanup;
 mod cognito;
@@ -28,10 +29,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use budget::{BudgetedHttp, ThrottleFeedback};
 
 use crate::names::RoleKind;
 use crate::plan::aws::DesiredAws;
 
+pub use budget::Budget;
 #[cfg(feature = "test-util")]
 pub use calls::FailWhen;
 pub use calls::{CallSnapshot, Calls};
@@ -51,19 +56,19 @@ pub trait LivenessAws: Send + Sync {
 
     /// Makes AWS match `desired`: finds (by owner tag) or creates the pool, or adopts it;
     /// creates roles and puts back any drift; links the roles; removes a guest role that
-    /// is no longer wanted. `known_pool_id` (from status) is a hint, the tags decide. An
-    /// app already in sync costs read calls only.
+    /// is no longer wanted. `known` (from status) is a hint, the tags decide. An app
+    /// already in sync costs read calls only.
     async fn ensure(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Provisioned, AwsError>;
 
     /// What [`LivenessAws::ensure`] would change, without changing anything.
     async fn observe(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Observed, AwsError>;
 
     /// Honours `desired.deletion_policy`: `Delete` removes every object the app owns (an
@@ -72,8 +77,44 @@ pub trait LivenessAws: Send + Sync {
     async fn delete(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Vec<Change>, AwsError>;
+}
+
+/// What the caller knows of an app's identity pool, which decides how it is looked for.
+/// No lookup lists every pool of the region, except after a possible crash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnownPool<'a> {
+    /// The id recorded in status: read directly (the owner tag still decides).
+    Recorded(&'a str),
+    /// No pass has run for the app yet (the controller adds its finalizer before the
+    /// first): only a pool tagged for it, say from a restored backup, can exist, and the
+    /// owner-tag lookup (`tag:GetResources`, one call) finds it.
+    FirstPass,
+    /// Nothing recorded, but an earlier pass may have created a pool and not lived to
+    /// record it. The tagging index is eventually consistent (and some emulators index only
+    /// tags added after creation), so the pools carrying the app's pool name are read
+    /// too: a listing of the region's pools, paid only on this path.
+    Unrecorded,
+}
+
+impl<'a> KnownPool<'a> {
+    /// From the status's pool id and whether a pass may have run before.
+    pub fn from_status(recorded: Option<&'a str>, first_pass: bool) -> Self {
+        match (recorded, first_pass) {
+            (Some(id), _) => KnownPool::Recorded(id),
+            (None, true) => KnownPool::FirstPass,
+            (None, false) => KnownPool::Unrecorded,
+        }
+    }
+
+    /// The recorded id, if any.
+    pub fn recorded(self) -> Option<&'a str> {
+        match self {
+            KnownPool::Recorded(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// What exists after a successful [`LivenessAws::ensure`] (for status), and what was done
@@ -180,25 +221,72 @@ impl fmt::Display for Change {
 }
 
 /// The aws-sdk implementation. IAM and STS are global; a Cognito client is made per
-/// region on first use. Every client counts its calls in the shared [`Calls`].
+/// region on first use. Every client counts its calls in the shared [`Calls`] and, when
+/// given a [`Budget`], paces its requests by its service's bucket.
 #[derive(Debug)]
 pub struct SdkAws {
     config: SdkConfig,
     calls: Calls,
+    budget: Option<Budget>,
     iam: iam::Iam,
     sts: aws_sdk_sts::Client,
     cognito: Mutex<HashMap<String, cognito::Cognito>>,
 }
 
+/// Interceptors, retries and pacing of a client of `service`, on top of what `$config`
+/// (the SdkConfig) gives; one macro because each SDK has its own builder type.
+macro_rules! service_config {
+    ($sdk:ident, $config:expr, $calls:expr, $budget:expr, $service:literal) => {{
+        let mut builder =
+            $sdk::config::Builder::from($config).interceptor($calls.interceptor($service));
+        if let Some(budget) = $budget {
+            let bucket = budget.bucket($service);
+            let (retry, partition) = budget::retry_settings($service);
+            builder = builder
+                .retry_config(retry)
+                .retry_partition(partition)
+                .http_client(BudgetedHttp::new(base_http_client($config), bucket.clone()))
+                .interceptor(ThrottleFeedback::new(bucket));
+        }
+        builder
+    }};
+}
+
+/// The HTTP client `config` names, or the SDK's default one (rustls with aws-lc, proxy
+/// settings from the environment).
+fn base_http_client(config: &SdkConfig) -> SharedHttpClient {
+    config.http_client().unwrap_or_else(|| {
+        use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+        Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        })
+    })
+}
+
 impl SdkAws {
-    /// Clients from `config` (credentials, endpoint, retry and timeouts as given).
+    /// Clients from `config` (credentials, endpoint, retry and timeouts as given), without
+    /// a budget.
     pub fn new(config: &SdkConfig, calls: Calls) -> Self {
-        let iam_config = aws_sdk_iam::config::Builder::from(config)
-            .interceptor(calls.interceptor("iam"))
-            .build();
-        let sts_config = aws_sdk_sts::config::Builder::from(config)
-            .interceptor(calls.interceptor("sts"))
-            .build();
+        Self::build(config, calls, None)
+    }
+
+    /// Clients whose requests are paced by `budget` (one bucket per service, shared by
+    /// every client of that service), with retries that outlast throttling.
+    pub fn budgeted(config: &SdkConfig, calls: Calls, budget: Budget) -> Self {
+        Self::build(config, calls, Some(budget))
+    }
+
+    fn build(config: &SdkConfig, calls: Calls, budget: Option<Budget>) -> Self {
+        let iam_config = service_config!(aws_sdk_iam, config, calls, &budget, "iam").build();
+        let sts_config = service_config!(aws_sdk_sts, config, calls, &budget, "sts").build();
         Self {
             config: config.clone(),
             iam: iam::Iam {
@@ -208,13 +296,14 @@ impl SdkAws {
             sts: aws_sdk_sts::Client::from_conf(sts_config),
             cognito: Mutex::default(),
             calls,
+            budget,
         }
     }
 
     /// Clients from the standard AWS environment (IRSA in the operator's pod), with
-    /// timeouts so a hung call surfaces as a transient error; `region` is the region of
-    /// the account-level clients (STS, IAM).
-    pub async fn from_env(calls: Calls, region: &str) -> Self {
+    /// timeouts so a hung call surfaces as a transient error, paced by `budget`; `region`
+    /// is the region of the account-level clients (STS, IAM).
+    pub async fn from_env(calls: Calls, region: &str, budget: Budget) -> Self {
         let config = aws_config::from_env()
             .region(aws_config::Region::new(region.to_string()))
             .timeout_config(
@@ -226,7 +315,7 @@ impl SdkAws {
             )
             .load()
             .await;
-        Self::new(&config, calls)
+        Self::budgeted(&config, calls, budget)
     }
 
     /// Role checks prove a role in sync from one bulk IAM read shared by every app for
@@ -243,15 +332,27 @@ impl SdkAws {
 
     fn cognito(&self, region: &str) -> cognito::Cognito {
         let mut clients = self.cognito.lock().unwrap_or_else(|e| e.into_inner());
+        let (config, calls, budget) = (&self.config, &self.calls, &self.budget);
         clients
             .entry(region.to_string())
             .or_insert_with(|| {
-                let config = aws_sdk_cognitoidentity::config::Builder::from(&self.config)
-                    .region(aws_config::Region::new(region.to_string()))
-                    .interceptor(self.calls.interceptor("cognito-identity"))
-                    .build();
+                let region = aws_config::Region::new(region.to_string());
+                let cognito = service_config!(
+                    aws_sdk_cognitoidentity,
+                    config,
+                    calls,
+                    budget,
+                    "cognito-identity"
+                )
+                .region(region.clone())
+                .build();
+                let tagging =
+                    service_config!(aws_sdk_resourcegroupstagging, config, calls, budget, "tag")
+                        .region(region)
+                        .build();
                 cognito::Cognito {
-                    client: aws_sdk_cognitoidentity::Client::from_conf(config),
+                    client: aws_sdk_cognitoidentity::Client::from_conf(cognito),
+                    tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
                 }
             })
             .clone()
@@ -267,20 +368,20 @@ impl LivenessAws for SdkAws {
     async fn ensure(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Provisioned, AwsError> {
         let cognito = self.cognito(&desired.region);
-        let outcome = sync::run(&self.iam, &cognito, desired, known_pool_id, true).await?;
+        let outcome = sync::run(&self.iam, &cognito, desired, known, true).await?;
         outcome.provisioned(desired)
     }
 
     async fn observe(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Observed, AwsError> {
         let cognito = self.cognito(&desired.region);
-        let outcome = sync::run(&self.iam, &cognito, desired, known_pool_id, false).await?;
+        let outcome = sync::run(&self.iam, &cognito, desired, known, false).await?;
         Ok(Observed {
             identity_pool_id: outcome.pool.map(|p| p.to_string()),
             pending: outcome.changes,
@@ -290,9 +391,9 @@ impl LivenessAws for SdkAws {
     async fn delete(
         &self,
         desired: &DesiredAws,
-        known_pool_id: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Vec<Change>, AwsError> {
         let cognito = self.cognito(&desired.region);
-        cleanup::run(&self.iam, &cognito, desired, known_pool_id).await
+        cleanup::run(&self.iam, &cognito, desired, known).await
     }
 }

@@ -13,6 +13,7 @@ use super::context::Context;
 use super::error::Error;
 use super::step::Step;
 use super::{events, report};
+use crate::aws::KnownPool;
 use crate::crd::{DeletionPolicy, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::validate::for_cleanup;
@@ -47,13 +48,14 @@ async fn delete_aws_objects(app: &LivenessApp, ctx: &Context) -> Result<Action, 
     };
     let recorded = recorded.map_err(Error::InvalidSpec)?;
     let desired = desired_aws(&recorded, &ctx.env);
-    let known_pool_id = app
+    let recorded = app
         .status
         .as_ref()
         .and_then(|s| s.identity_pool_id.as_deref());
+    // A deleted app has had its finalizer, so passes have run: not a first pass.
     let changes = ctx
         .aws
-        .delete(&desired, known_pool_id)
+        .delete(&desired, KnownPool::from_status(recorded, false))
         .await
         .map_err(|e| Error::aws(e, Step::Cleanup))?;
     for change in &changes {

@@ -1,8 +1,9 @@
 //! The operator's Prometheus metrics and its small HTTP server for `/metrics`, `/healthz`
 //! and `/readyz` (probes of the chart's Deployment).
 //!
-//! AWS calls are counted where they are made (the AWS layer's [`Calls`]); a collector reads
-//! that count at scrape time rather than keeping a second one.
+//! AWS calls are counted where they are made (the AWS layer's [`Calls`], and its request
+//! [`Budget`] per service); collectors read those at scrape time rather than keeping a
+//! second count.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,12 +20,12 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::error::ErrorCategory;
-use crate::aws::Calls;
+use crate::aws::{Budget, Calls};
 
 /// Content type of the OpenMetrics text format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -69,7 +70,70 @@ impl Collector for AwsCalls {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceLabel {
+    service: String,
+}
+
+/// Exposes the AWS request budget per service: attempts, time waited for a slot,
+/// throttling errors and the current rate.
+#[derive(Debug)]
+struct AwsBudget(Budget);
+
+impl Collector for AwsBudget {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let readings = self.0.readings();
+        let label = |service: &str| ServiceLabel {
+            service: service.to_string(),
+        };
+        let mut family = encoder.encode_descriptor(
+            "aws_requests",
+            "HTTP requests sent to AWS (attempts, retries included), by service",
+            None,
+            MetricType::Counter,
+        )?;
+        for r in &readings {
+            ConstCounter::new(r.attempts).encode(family.encode_family(&label(r.service))?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "aws_budget_wait_seconds",
+            "Time requests waited for a slot of the service's budget",
+            None,
+            MetricType::Counter,
+        )?;
+        for r in &readings {
+            ConstCounter::new(r.waited_seconds).encode(family.encode_family(&label(r.service))?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "aws_throttled",
+            "Attempts AWS refused as throttled, by service",
+            None,
+            MetricType::Counter,
+        )?;
+        for r in &readings {
+            ConstCounter::new(r.throttled).encode(family.encode_family(&label(r.service))?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "aws_request_rate",
+            "Requests a second the service's budget allows now (lower while throttled)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &readings {
+            ConstGauge::new(r.rate).encode(family.encode_family(&label(r.service))?)?;
+        }
+        Ok(())
+    }
+}
+
 impl Metrics {
+    /// Adds the request budget's figures, read from `budget` at scrape time.
+    pub fn with_budget(mut self, budget: Budget) -> Self {
+        self.registry
+            .register_collector(Box::new(AwsBudget(budget)));
+        self
+    }
+
     /// Metrics whose AWS call counts are read from `calls` at scrape time.
     pub fn new(calls: Calls) -> Self {
         let mut registry = Registry::with_prefix("liveness_operator");

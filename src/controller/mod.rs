@@ -58,7 +58,8 @@ pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
     let calls = crate::aws::Calls::default();
     // Each app's AWS check runs once a resync; half of that is how stale the shared IAM
     // read may be, so a drift is seen within one and a half resync periods at worst.
-    let aws = crate::aws::SdkAws::from_env(calls.clone(), &config.default_region)
+    let budget = crate::aws::Budget::new(config.aws_requests_per_second);
+    let aws = crate::aws::SdkAws::from_env(calls.clone(), &config.default_region, budget.clone())
         .await
         .with_shared_role_reads(config.resync_period / 2);
     let caller = who_am_i(&aws).await?;
@@ -67,7 +68,7 @@ pub async fn start(config: OperatorConfig) -> anyhow::Result<()> {
         account_id: caller.account_id,
         partition: caller.partition,
     });
-    let metrics = Arc::new(metrics::Metrics::new(calls.clone()));
+    let metrics = Arc::new(metrics::Metrics::new(calls.clone()).with_budget(budget));
     let ctx = Arc::new(Context::new(
         client.clone(),
         Arc::new(aws),

@@ -22,6 +22,7 @@ use super::report::Provisioning;
 use super::status::{Observation, aws_ready_observations};
 use super::step::Step;
 use super::{apply, cleanup, endpoint, events, freshness, keys, report};
+use crate::aws::KnownPool;
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
 use crate::plan::kube::{AwsIds, DesiredKube, desired_kube};
@@ -39,10 +40,10 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
     let namespace = app.namespace().unwrap_or_default();
     let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &namespace);
     let finalized = async {
-        let app = with_finalizer(&api, app).await?;
+        let (app, first_pass) = with_finalizer(&api, app).await?;
         finalizer(&api, FINALIZER, app, |event| async {
             match event {
-                FinalizerEvent::Apply(app) => apply_app(&app, &ctx).await,
+                FinalizerEvent::Apply(app) => apply_app(&app, &ctx, first_pass).await,
                 FinalizerEvent::Cleanup(app) => cleanup::cleanup(&app, &ctx).await,
             }
         })
@@ -66,14 +67,15 @@ pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Actio
 
 /// The app with our finalizer, added now if it is missing (and the app is not being
 /// deleted), so this same reconcile goes on to apply: kube's helper would add it and wait
-/// for the change to come back as a second reconcile.
+/// for the change to come back as a second reconcile. `true` when it was added now: no
+/// earlier reconcile reached AWS, so nothing of the app can be there unrecorded.
 async fn with_finalizer(
     api: &Api<LivenessApp>,
     app: Arc<LivenessApp>,
-) -> Result<Arc<LivenessApp>, kube::runtime::finalizer::Error<Error>> {
+) -> Result<(Arc<LivenessApp>, bool), kube::runtime::finalizer::Error<Error>> {
     if app.metadata.deletion_timestamp.is_some() || app.finalizers().iter().any(|f| f == FINALIZER)
     {
-        return Ok(app);
+        return Ok((app, false));
     }
     // With the resourceVersion we read: a concurrent change makes this a conflict (retried)
     // instead of dropping someone else's finalizer.
@@ -89,20 +91,20 @@ async fn with_finalizer(
         &Patch::Merge(&patch),
     )
     .await
-    .map(Arc::new)
+    .map(|app| (Arc::new(app), true))
     .map_err(kube::runtime::finalizer::Error::AddFinalizer)
 }
 
-async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
+async fn apply_app(app: &LivenessApp, ctx: &Context, first_pass: bool) -> Result<Action, Error> {
     let mut provisioned = None;
     let mut endpoint_serves = true;
-    let result = match pipeline(app, ctx, &mut provisioned).await {
+    let result = match pipeline(app, ctx, first_pass, &mut provisioned).await {
         Ok(endpoint) => {
             endpoint_serves = endpoint.status == "True";
             let done = provisioned.as_ref().expect("the AWS step ran");
             let mut observations = aws_ready_observations(&done.aws);
             observations.push(endpoint);
-            report::status(app, ctx, observations, None, Some(done)).await
+            report::status(app, ctx, observations, None, Some(done), None).await
         }
         Err(error) => Err(error),
     };
@@ -128,6 +130,7 @@ async fn apply_app(app: &LivenessApp, ctx: &Context) -> Result<Action, Error> {
 async fn pipeline(
     app: &LivenessApp,
     ctx: &Context,
+    first_pass: bool,
     provisioned: &mut Option<Provisioning>,
 ) -> Result<Observation, Error> {
     // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
@@ -140,13 +143,13 @@ async fn pipeline(
     let (done, verified) = match trusted {
         Some(trusted) => trusted,
         None => {
-            let known_pool_id = app
+            let recorded = app
                 .status
                 .as_ref()
                 .and_then(|s| s.identity_pool_id.as_deref());
             let done = ctx
                 .aws
-                .ensure(&desired, known_pool_id)
+                .ensure(&desired, KnownPool::from_status(recorded, first_pass))
                 .await
                 .map_err(|e| Error::aws(e, Step::IdentityPool))?;
             for change in &done.changes {

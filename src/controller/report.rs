@@ -53,8 +53,19 @@ pub async fn failure(
                 message: error.to_string(),
             }),
         };
-        if let Err(status_error) = status(app, ctx, observations, stall.as_ref(), provisioned).await
-        {
+        let found_pool = match error {
+            Error::Aws { source, .. } => source.pool_id(),
+            _ => None,
+        };
+        let written = status(
+            app,
+            ctx,
+            observations,
+            stall.as_ref(),
+            provisioned,
+            found_pool,
+        );
+        if let Err(status_error) = written.await {
             tracing::warn!(error = %status_error, "could not write the status");
         }
     }
@@ -66,12 +77,14 @@ pub async fn failure(
 }
 
 /// Server-side applies the status subresource with the conditions for this generation.
+/// `found_pool`: the app's pool as a failed AWS pass found it (kept for the next attempt).
 pub async fn status(
     app: &LivenessApp,
     ctx: &Context,
     observations: Vec<Observation>,
     stall: Option<&Stall>,
     done: Option<&Provisioning>,
+    found_pool: Option<&str>,
 ) -> Result<(), Error> {
     let generation = app.metadata.generation.unwrap_or_default();
     let previous = app.status.clone().unwrap_or_default();
@@ -87,6 +100,7 @@ pub async fn status(
         ),
         identity_pool_id: provisioned
             .map(|p| p.identity_pool_id.clone())
+            .or(found_pool.map(str::to_string))
             .or(previous.identity_pool_id),
         identity_pool_adopted: provisioned
             .map(|p| p.identity_pool_adopted)

@@ -38,10 +38,13 @@ pub const POOL_WRITE_ACTIONS: &[&str] = &[
 pub const POOL_TAG_ACTIONS: &[&str] = &["cognito-identity:TagResource"];
 /// Creating a pool, allowed only when it is tagged for the cluster.
 pub const POOL_CREATE_ACTIONS: &[&str] = &["cognito-identity:CreateIdentityPool"];
-/// Pool operations IAM cannot scope to a pool (see [`STAR_ONLY_ACTIONS`]).
+/// Pool operations IAM cannot scope to a pool (see [`STAR_ONLY_ACTIONS`]). The tagging
+/// API finds an app's pools by their owner tag in one call; the listing is only for a pass
+/// that may follow a crash (`crate::aws::KnownPool::Unrecorded`).
 pub const POOL_UNSCOPED_ACTIONS: &[&str] = &[
     "cognito-identity:ListIdentityPools",
     "cognito-identity:SetIdentityPoolRoles",
+    "tag:GetResources",
 ];
 /// One read of every role's policies for the whole fleet's drift checks
 /// (`crate::aws`'s shared role read): IAM cannot scope it to a path, so it returns the
@@ -59,6 +62,7 @@ pub const STAR_ONLY_ACTIONS: &[&str] = &[
     "cognito-identity:CreateIdentityPool",
     "cognito-identity:ListIdentityPools",
     "cognito-identity:SetIdentityPoolRoles",
+    "tag:GetResources",
     "iam:GetAccountAuthorizationDetails",
     "sts:GetCallerIdentity",
 ];

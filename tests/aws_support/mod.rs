@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentity::Client as CognitoClient;
 use aws_sdk_iam::Client as IamClient;
-use liveness_operator::aws::{Calls, LivenessAws, Provisioned, SdkAws};
+use liveness_operator::aws::{Calls, KnownPool, LivenessAws, Provisioned, SdkAws};
 use liveness_operator::names::RoleKind;
 use liveness_operator::plan::aws::{DesiredAws, PoolMode, desired_aws};
 use liveness_operator::plan::policy::parse_aws_document;
@@ -316,7 +316,10 @@ impl Rig {
     pub async fn tidy(&self, desired: &DesiredAws, pool: Option<&str>) {
         let mut delete = desired.clone();
         delete.deletion_policy = liveness_operator::crd::DeletionPolicy::Delete;
-        self.aws.delete(&delete, pool).await.expect("clean-up");
+        self.aws
+            .delete(&delete, KnownPool::from_status(pool, false))
+            .await
+            .expect("clean-up");
     }
 }
 

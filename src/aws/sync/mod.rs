@@ -19,7 +19,7 @@ use crate::plan::trust::PoolId;
 use super::cognito::Cognito;
 use super::error::{AwsError, Phase};
 use super::iam::Iam;
-use super::{Action, AwsObject, Change, Provisioned};
+use super::{Action, AwsObject, Change, KnownPool, Provisioned};
 
 pub(crate) use pool::find_owned_pools;
 
@@ -57,7 +57,7 @@ pub(crate) async fn run(
     iam: &Iam,
     cognito: &Cognito,
     desired: &DesiredAws,
-    hint: Option<&str>,
+    known: KnownPool<'_>,
     apply: bool,
 ) -> Result<Outcome, AwsError> {
     let mut run = Run {
@@ -77,25 +77,31 @@ pub(crate) async fn run(
             (Some(id.clone()), true)
         }
         PoolMode::Create => (
-            run.owned_pool(hint)
+            run.owned_pool(known)
                 .await
                 .map_err(|e| e.in_phase(Phase::IdentityPool))?,
             false,
         ),
+    };
+    // From here on a failure still tells which pool is the app's, for status.
+    let found = pool.as_ref().map(PoolId::to_string);
+    let failed_in = |phase| {
+        let found = found.clone();
+        move |e: AwsError| e.in_phase(phase).with_pool(found)
     };
     let mut role_arns = BTreeMap::new();
     for role in desired.roles() {
         let arn = run
             .role(role, pool.as_ref())
             .await
-            .map_err(|e| e.in_phase(Phase::Roles))?;
+            .map_err(failed_in(Phase::Roles))?;
         role_arns.insert(role.kind, arn);
     }
     match &pool {
         Some(pool) => run
             .links(pool, adopted, &role_arns)
             .await
-            .map_err(|e| e.in_phase(Phase::RoleLinks))?,
+            .map_err(failed_in(Phase::RoleLinks))?,
         None => run.record(
             Action::Updated,
             AwsObject::RoleLinks(desired.pool.name.clone()),
@@ -105,7 +111,7 @@ pub(crate) async fn run(
     if desired.guest_role.is_none() {
         run.remove_unwanted_guest()
             .await
-            .map_err(|e| e.in_phase(Phase::Roles))?;
+            .map_err(failed_in(Phase::Roles))?;
     }
     Ok(Outcome {
         pool,

@@ -4,28 +4,31 @@
 use std::collections::BTreeMap;
 
 use crate::names::RoleKind;
-use crate::plan::aws::DesiredAws;
+use crate::plan::aws::{DesiredAws, TAG_OWNER_UID};
 use crate::plan::trust::PoolId;
 
 use super::{Run, is_role};
 use crate::aws::cognito::{Cognito, ObservedPool, PoolRoles};
 use crate::aws::error::{AwsError, Phase};
-use crate::aws::{Action, AwsObject};
+use crate::aws::{Action, AwsObject, KnownPool};
 
 const AUTHENTICATED: &str = "authenticated";
 const UNAUTHENTICATED: &str = "unauthenticated";
 
-/// The pools this app owns (by owner tag): the hinted one first, then those carrying the
-/// app's pool name, by id. Not `exhaustive`: stop at an owned hinted pool.
+/// The pools this app owns (by owner tag): the recorded one first, then those the tagging
+/// API finds by the owner tag, then (only when [`KnownPool::Unrecorded`]) those carrying
+/// the app's pool name, by id. Not `exhaustive`: stop at an owned recorded pool.
 pub(crate) async fn find_owned_pools(
     cognito: &Cognito,
     desired: &DesiredAws,
-    hint: Option<&str>,
+    known: KnownPool<'_>,
     exhaustive: bool,
 ) -> Result<Vec<ObservedPool>, AwsError> {
     let mut owned = Vec::new();
-    if let Some(hint) = hint.and_then(|h| PoolId::parse(h).ok())
-        && let Some(pool) = cognito.observe(&hint, &desired.pool_arn(&hint)).await?
+    if let Some(recorded) = known.recorded().and_then(|id| PoolId::parse(id).ok())
+        && let Some(pool) = cognito
+            .observe(&recorded, &desired.pool_arn(&recorded))
+            .await?
         && desired.owns(&pool.all_tags())
     {
         if !exhaustive {
@@ -33,7 +36,15 @@ pub(crate) async fn find_owned_pools(
         }
         owned.push(pool);
     }
-    for id in cognito.pools_named(&desired.pool.name).await? {
+    let mut candidates = cognito
+        .pools_tagged(TAG_OWNER_UID, &desired.owner_uid)
+        .await?;
+    if known == KnownPool::Unrecorded {
+        candidates.extend(cognito.pools_named(&desired.pool.name).await?);
+        candidates.sort();
+        candidates.dedup();
+    }
+    for id in candidates {
         if owned.iter().any(|p| p.id == id) {
             continue;
         }
@@ -70,10 +81,10 @@ impl Run<'_> {
 
     pub(super) async fn owned_pool(
         &mut self,
-        hint: Option<&str>,
+        known: KnownPool<'_>,
     ) -> Result<Option<PoolId>, AwsError> {
         let (cognito, desired) = (self.cognito, self.desired);
-        let mut owned = find_owned_pools(cognito, desired, hint, false)
+        let mut owned = find_owned_pools(cognito, desired, known, false)
             .await?
             .into_iter();
         let Some(pool) = owned.next() else {
@@ -105,9 +116,9 @@ impl Run<'_> {
             return Ok(None);
         }
         let id = cognito.create(plan, &desired.tags).await?;
-        // Tags given at creation do not show in ListTagsForResource everywhere; a crash
-        // before this call is healed by the next pass (the pool is found by its
-        // creation tags and tagged then).
+        // Tags given at creation do not show in ListTagsForResource (nor to tag:GetResources)
+        // everywhere; a crash before this call is healed by the next pass (an
+        // `Unrecorded` one: the pool is found by its name and creation tags, tagged then).
         cognito.tag(&desired.pool_arn(&id), &desired.tags).await?;
         self.record(
             Action::Created,
