@@ -25,7 +25,6 @@ BUDGET = int(os.environ.get("AWS_REQUESTS_PER_SECOND", "10"))
 THROTTLE = float(os.environ.get("THROTTLE_SHARE", "0.25"))
 FAIL = float(os.environ.get("FAIL_SHARE", "0.05"))
 LIMIT = int(os.environ.get("LIMIT_SECONDS", "600"))
-WINDOW = 10
 
 
 def rules():
@@ -42,41 +41,6 @@ def rules():
             "error": {"code": failure, "status": 500},
         })
     return out
-
-
-def requests_by_service(addr):
-    """liveness_operator_aws_requests_total by service (attempts, retries included)."""
-    body = urllib.request.urlopen(f"http://{addr}/metrics", timeout=10).read().decode()
-    out = {}
-    for line in body.splitlines():
-        if line.startswith("liveness_operator_aws_requests_total{"):
-            service = line.split('service="', 1)[1].split('"', 1)[0]
-            out[service] = float(line.rsplit(" ", 1)[1])
-    return out
-
-
-def budget_figures(addr):
-    body = urllib.request.urlopen(f"http://{addr}/metrics", timeout=10).read().decode()
-    out = {}
-    for line in body.splitlines():
-        for name in ("aws_throttled_total", "aws_budget_wait_seconds_total", "aws_request_rate"):
-            if line.startswith(f"liveness_operator_{name}{{"):
-                service = line.split('service="', 1)[1].split('"', 1)[0]
-                out.setdefault(service, {})[name] = float(line.rsplit(" ", 1)[1])
-    return out
-
-
-def peak_rate(samples):
-    """Highest requests a second of each service over any WINDOW seconds of samples."""
-    peak = {}
-    for i, (t0, c0) in enumerate(samples):
-        for t1, c1 in samples[i + 1:]:
-            if t1 - t0 >= WINDOW:
-                for service, n in c1.items():
-                    rate = (n - c0.get(service, 0)) / (t1 - t0)
-                    peak[service] = max(peak.get(service, 0), round(rate, 2))
-                break
-    return peak
 
 
 def pools_per_app():
@@ -128,7 +92,7 @@ def main():
 
     def sampled(check):
         def run():
-            samples.append((time.monotonic(), requests_by_service(addr)))
+            samples.append((time.monotonic(), scale.requests_by_service(addr)))
             return check()
         return run
 
@@ -142,7 +106,7 @@ def main():
         converged = scale.metrics(addr)
         pools = pools_per_app()
         stats_ready = json.loads(urllib.request.urlopen(f"{proxied}/_microburst/stats").read())
-        figures = budget_figures(addr)
+        figures = scale.budget_figures(addr)
         scale.log(f"all Ready after {ready_s:.0f}s; deleting them under the same faults")
         scale.kubectl("delete", "lva", "--all", "-n", scale.NS, "--wait=false")
         delete_s = scale.wait("every app gone", sampled(lambda: scale.ready_count()[1] == 0), LIMIT)
@@ -156,7 +120,7 @@ def main():
             "pools_per_app": sorted(set(pools.values())),
             "apps_with_a_pool": len(pools),
             "converge": scale.cost(before, converged, n),
-            "peak_requests_per_second_over_10s": peak_rate(samples),
+            "peak_requests_per_second_over_10s": scale.peak_rate(samples),
             "operator_budget": figures,
             "microburst_until_ready": {
                 "requests": stats_ready["requests"],

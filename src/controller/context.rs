@@ -8,6 +8,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::{Client, ResourceExt};
 
 use super::config::OperatorConfig;
+use super::echoes::OwnWrites;
 use super::metrics::Metrics;
 use crate::aws::LivenessAws;
 use crate::crd::LivenessApp;
@@ -27,6 +28,9 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Publishes Events on LivenessApps.
     pub recorder: Recorder,
+    /// The version of each owned object this process last wrote (their watch events are
+    /// not changes).
+    pub own_writes: Arc<OwnWrites>,
     /// Consecutive failures per app uid; an entry goes when its app is deleted.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -51,6 +55,7 @@ impl Context {
             config,
             env,
             metrics,
+            own_writes: Arc::default(),
             failures: Mutex::default(),
         }
     }

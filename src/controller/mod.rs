@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cleanup;
 pub mod config;
 pub mod context;
+pub mod echoes;
 pub mod endpoint;
 pub mod error;
 pub mod events;
@@ -30,6 +31,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -155,14 +157,14 @@ pub async fn run(config: OperatorConfig, client: Client, ctx: Arc<Context>) -> a
     result
 }
 
-/// The watched APIs of one namespace (or of all namespaces).
+/// The watched APIs of one namespace (or of all namespaces); owned kinds as metadata only.
 struct WatchedApis {
     apps: Api<LivenessApp>,
-    deployments: Api<Deployment>,
-    services: Api<Service>,
-    config_maps: Api<ConfigMap>,
-    service_accounts: Api<ServiceAccount>,
-    ingresses: Api<Ingress>,
+    deployments: Api<PartialObjectMeta<Deployment>>,
+    services: Api<PartialObjectMeta<Service>>,
+    config_maps: Api<PartialObjectMeta<ConfigMap>>,
+    service_accounts: Api<PartialObjectMeta<ServiceAccount>>,
+    ingresses: Api<PartialObjectMeta<Ingress>>,
 }
 
 fn watched_apis(client: &Client, namespaces: &[String]) -> Vec<WatchedApis> {
@@ -218,12 +220,31 @@ async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Con
         .reflect(writer)
         .applied_objects()
         .predicate_filter(spec_or_deletion, Default::default());
+    // Owned objects start a reconcile when someone else changed them, not on the echo of
+    // the operator's own apply.
+    let writes = ctx.own_writes.clone();
     Controller::for_stream(apps, store)
-        .owns(apis.deployments, owned.clone())
-        .owns(apis.services, owned.clone())
-        .owns(apis.config_maps, owned.clone())
-        .owns(apis.service_accounts, owned.clone())
-        .owns(apis.ingresses, owned)
+        .owns_stream(echoes::owned_changes(
+            apis.deployments,
+            owned.clone(),
+            writes.clone(),
+        ))
+        .owns_stream(echoes::owned_changes(
+            apis.services,
+            owned.clone(),
+            writes.clone(),
+        ))
+        .owns_stream(echoes::owned_changes(
+            apis.config_maps,
+            owned.clone(),
+            writes.clone(),
+        ))
+        .owns_stream(echoes::owned_changes(
+            apis.service_accounts,
+            owned.clone(),
+            writes.clone(),
+        ))
+        .owns_stream(echoes::owned_changes(apis.ingresses, owned, writes))
         .with_config(
             kube::runtime::controller::Config::default()
                 .concurrency(config.concurrency)

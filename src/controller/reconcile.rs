@@ -191,12 +191,14 @@ async fn apply_objects(
     objects: &DesiredKube,
     owner_uid: &str,
 ) -> Result<Deployment, Error> {
-    let client = &ctx.client;
+    let (client, writes) = (&ctx.client, &ctx.own_writes);
+    // The key Secret is not watched (a hand edit of it waits for the next check).
     apply::apply(client, &objects.keys, owner_uid).await?;
-    apply::apply(client, &objects.service_account, owner_uid).await?;
-    apply::apply(client, &objects.config_map, owner_uid).await?;
-    apply::apply(client, &objects.service, owner_uid).await?;
+    writes.wrote(&apply::apply(client, &objects.service_account, owner_uid).await?);
+    writes.wrote(&apply::apply(client, &objects.config_map, owner_uid).await?);
+    writes.wrote(&apply::apply(client, &objects.service, owner_uid).await?);
     let deployment = apply::apply(client, &objects.deployment, owner_uid).await?;
+    writes.wrote(&deployment);
     apply_route(ctx, objects, owner_uid).await?;
     Ok(deployment)
 }
@@ -210,7 +212,8 @@ async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> R
     let kube = Error::kube(Step::KubeObjects);
     match &objects.route {
         Some(RouteObject::Ingress(ingress)) => {
-            apply::apply(client, ingress, owner_uid).await?;
+            ctx.own_writes
+                .wrote(&apply::apply(client, ingress, owner_uid).await?);
             bounded(apply::delete_owned::<HTTPRoute>(
                 client, &namespace, &name, owner_uid,
             ))
