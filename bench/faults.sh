@@ -11,22 +11,14 @@
 set -euo pipefail
 N=${1:-100}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export LIVENESS_CACHE_DIR="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LIVENESS_CACHE_DIR/target}"
-MICROBURST_VERSION=0.10.0
-VENV="$LIVENESS_CACHE_DIR/venv-microburst-$MICROBURST_VERSION"
 cd "$ROOT"
+MICROBURST_VERSION=0.10.0
+VENV="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}/venv-microburst-$MICROBURST_VERSION"
 if [ ! -x "$VENV/bin/microburst" ]; then
   echo "== installing microburst $MICROBURST_VERSION (PyPI) into $VENV" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "microburst==$MICROBURST_VERSION"
 fi
-echo "== building the operator (release)" >&2
-cargo build --release --quiet --locked --bin liveness-operator
-scripts/testground.sh up >&2
-# shellcheck disable=SC1091
-source "${LIVENESS_TESTGROUND_DIR:-/tmp/liveness-testground}/env"
-PYTHON=$(ls -d "$LIVENESS_CACHE_DIR"/venv-ministack-*/bin/python | head -n 1)
-mkdir -p bench/results
-"$PYTHON" bench/faults.py "$N" "$CARGO_TARGET_DIR/release/liveness-operator" "$VENV/bin/microburst" |
-  tee "bench/results/faults-$N.json"
+# shellcheck source=bench/fleet-env.sh
+source bench/fleet-env.sh
+"$PYTHON" bench/faults.py "$N" "$OPERATOR" "$VENV/bin/microburst" | tee "bench/results/faults-$N.json"

@@ -11,15 +11,7 @@
 set -euo pipefail
 N=${1:?usage: bench/scale.sh N}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export LIVENESS_CACHE_DIR="${LIVENESS_CACHE_DIR:-$HOME/.cache/liveness-operator}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LIVENESS_CACHE_DIR/target}"
 cd "$ROOT"
-echo "== building the operator (release)" >&2
-cargo build --release --quiet --locked --bin liveness-operator
-scripts/testground.sh up >&2
-# shellcheck disable=SC1091
-source "${LIVENESS_TESTGROUND_DIR:-/tmp/liveness-testground}/env"
-PYTHON=$(ls -d "$LIVENESS_CACHE_DIR"/venv-ministack-*/bin/python | head -n 1)
-mkdir -p bench/results
-"$PYTHON" bench/scale.py "$N" "$CARGO_TARGET_DIR/release/liveness-operator" |
-  tee "bench/results/scale-$N.json"
+# shellcheck source=bench/fleet-env.sh
+source bench/fleet-env.sh
+"$PYTHON" bench/scale.py "$N" "$OPERATOR" | tee "bench/results/scale-$N.json"

@@ -1,6 +1,8 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::aws::scripted_http::Script;
+use crate::aws::{Calls, LivenessAws};
 
 /// When each of `n` requests made at `at` may go.
 fn slots(bucket: &Bucket, at: Instant, n: usize) -> Vec<Duration> {
@@ -100,74 +102,32 @@ fn one_bucket_per_service_shared_by_every_client() {
     assert_eq!((iam.attempts, iam.rate), (1, 3.0));
 }
 
-/// An HTTP client that answers from a script (status, body), in order, and counts requests.
-#[derive(Debug, Clone)]
-struct Scripted {
-    answers: Arc<Mutex<Vec<(u16, &'static str)>>>,
-}
-
-impl HttpConnector for Scripted {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        let (status, body) = lock(&self.answers).remove(0);
-        HttpConnectorFuture::ready(Ok(
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                status.try_into().unwrap(),
-                aws_smithy_types::body::SdkBody::from(body),
-            ),
-        ))
-    }
-}
-
-impl HttpClient for Scripted {
-    fn http_connector(
-        &self,
-        _settings: &HttpConnectorSettings,
-        _components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
-    }
-}
-
 const THROTTLED: (u16, &str) = (
     400,
-    r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"#,
+    r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"#,
 );
 const FAILED: (u16, &str) = (
     500,
-    r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>oops</Message></Error><RequestId>2</RequestId></ErrorResponse>"#,
+    r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>oops</Message></Error><RequestId>2</RequestId></ErrorResponse>"#,
 );
-const LISTED: (u16, &str) = (
+const WHO: (u16, &str) = (
     200,
-    r#"<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolesResult><IsTruncated>false</IsTruncated><Roles/></ListRolesResult><ResponseMetadata><RequestId>3</RequestId></ResponseMetadata></ListRolesResponse>"#,
+    r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:sts::123456789012:assumed-role/o/s</Arn><UserId>AROA:s</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"#,
 );
 
-/// A real IAM client set up as `SdkAws::budgeted` sets one up, over `script`.
-fn iam_over(script: Vec<(u16, &'static str)>, bucket: Arc<Bucket>) -> aws_sdk_iam::Client {
-    let (retry, partition) = retry_settings("iam");
-    let http = Scripted {
-        answers: Arc::new(Mutex::new(script)),
-    };
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .region(aws_sdk_iam::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_iam::config::Credentials::for_tests())
-        .retry_config(retry.with_initial_backoff(Duration::from_millis(1)))
-        .retry_partition(partition)
-        .http_client(BudgetedHttp::new(
-            SharedHttpClient::new(http),
-            bucket.clone(),
-        ))
-        .interceptor(ThrottleFeedback::new(bucket))
-        .build();
-    aws_sdk_iam::Client::from_conf(config)
+/// The layer as the operator builds it (`SdkAws::budgeted`), over `script`; the STS
+/// bucket it uses.
+fn budgeted(script: &[(u16, &str)]) -> (crate::aws::SdkAws, Arc<Bucket>) {
+    let budget = Budget::new(10);
+    let script = Script::new(script);
+    let aws = crate::aws::SdkAws::budgeted(&script.sdk_config(), Calls::new(), budget.clone());
+    (aws, budget.bucket("sts"))
 }
 
 #[tokio::test]
 async fn throttling_answers_slow_the_bucket_and_the_call_still_succeeds() {
-    let bucket = Arc::new(Bucket::new("iam", 10));
-    let iam = iam_over(vec![THROTTLED, THROTTLED, LISTED], bucket.clone());
-    iam.list_roles()
-        .send()
+    let (aws, bucket) = budgeted(&[THROTTLED, THROTTLED, WHO]);
+    aws.caller_identity()
         .await
         .expect("retried through the throttling");
     let reading = bucket.reading();
@@ -178,10 +138,8 @@ async fn throttling_answers_slow_the_bucket_and_the_call_still_succeeds() {
 
 #[tokio::test]
 async fn a_server_error_is_retried_without_slowing_the_bucket() {
-    let bucket = Arc::new(Bucket::new("iam", 10));
-    let iam = iam_over(vec![FAILED, LISTED], bucket.clone());
-    iam.list_roles()
-        .send()
+    let (aws, bucket) = budgeted(&[FAILED, WHO]);
+    aws.caller_identity()
         .await
         .expect("retried through the 5xx");
     let reading = bucket.reading();
@@ -190,11 +148,9 @@ async fn a_server_error_is_retried_without_slowing_the_bucket() {
 }
 
 #[tokio::test]
-async fn a_call_throttled_past_its_attempts_fails_as_throttled() {
-    let bucket = Arc::new(Bucket::new("iam", 10));
-    let iam = iam_over(vec![THROTTLED; MAX_ATTEMPTS as usize], bucket.clone());
-    let err = iam.list_roles().send().await.unwrap_err();
-    let err = crate::aws::AwsError::from_sdk("iam:ListRoles", "*", err);
+async fn a_call_throttled_past_its_attempts_fails_as_transient() {
+    let (aws, bucket) = budgeted(&[THROTTLED; MAX_ATTEMPTS as usize]);
+    let err = aws.caller_identity().await.unwrap_err();
     assert_eq!(err.category(), crate::aws::Category::Transient, "{err}");
     assert_eq!(bucket.reading().attempts, u64::from(MAX_ATTEMPTS));
 }

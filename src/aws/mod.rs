@@ -19,6 +19,8 @@ mod iam;
 pub mod identity;
 #[cfg(test)]
 mod paging_tests;
+#[cfg(test)]
+mod scripted_http;
 mod sync;
 
 use std::collections::HashMap;

@@ -25,6 +25,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::error::ErrorCategory;
+use crate::aws::budget::BucketReading;
 use crate::aws::{Budget, Calls};
 
 /// Content type of the OpenMetrics text format.
@@ -80,38 +81,38 @@ struct ServiceLabel {
 #[derive(Debug)]
 struct AwsBudget(Budget);
 
+/// The budget's counters: name, help, value of a reading.
+type BudgetCounter = (&'static str, &'static str, fn(&BucketReading) -> f64);
+
+const BUDGET_COUNTERS: [BudgetCounter; 3] = [
+    (
+        "aws_requests",
+        "HTTP requests sent to AWS (attempts, retries included), by service",
+        |r| r.attempts as f64,
+    ),
+    (
+        "aws_budget_wait_seconds",
+        "Time requests waited for a slot of the service's budget",
+        |r| r.waited_seconds,
+    ),
+    (
+        "aws_throttled",
+        "Attempts AWS refused as throttled, by service",
+        |r| r.throttled as f64,
+    ),
+];
+
 impl Collector for AwsBudget {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let readings = self.0.readings();
-        let label = |service: &str| ServiceLabel {
-            service: service.to_string(),
+        let label = |r: &BucketReading| ServiceLabel {
+            service: r.service.to_string(),
         };
-        let mut family = encoder.encode_descriptor(
-            "aws_requests",
-            "HTTP requests sent to AWS (attempts, retries included), by service",
-            None,
-            MetricType::Counter,
-        )?;
-        for r in &readings {
-            ConstCounter::new(r.attempts).encode(family.encode_family(&label(r.service))?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "aws_budget_wait_seconds",
-            "Time requests waited for a slot of the service's budget",
-            None,
-            MetricType::Counter,
-        )?;
-        for r in &readings {
-            ConstCounter::new(r.waited_seconds).encode(family.encode_family(&label(r.service))?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "aws_throttled",
-            "Attempts AWS refused as throttled, by service",
-            None,
-            MetricType::Counter,
-        )?;
-        for r in &readings {
-            ConstCounter::new(r.throttled).encode(family.encode_family(&label(r.service))?)?;
+        for (name, help, value) in BUDGET_COUNTERS {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for r in &readings {
+                ConstCounter::new(value(r)).encode(family.encode_family(&label(r))?)?;
+            }
         }
         let mut family = encoder.encode_descriptor(
             "aws_request_rate",
@@ -120,7 +121,7 @@ impl Collector for AwsBudget {
             MetricType::Gauge,
         )?;
         for r in &readings {
-            ConstGauge::new(r.rate).encode(family.encode_family(&label(r.service))?)?;
+            ConstGauge::new(r.rate).encode(family.encode_family(&label(r))?)?;
         }
         Ok(())
     }
@@ -230,5 +231,39 @@ async fn readyz(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             "not connected to the apiserver yet",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_shows_requests_waits_throttling_and_rate_per_service() {
+        let budget = Budget::new(8);
+        let iam = budget.bucket("iam");
+        for _ in 0..9 {
+            iam.reserve(std::time::Instant::now());
+        }
+        iam.throttled();
+        let text = Metrics::new(Calls::new()).with_budget(budget).render();
+        for line in [
+            "liveness_operator_aws_requests_total{service=\"iam\"} 9.0",
+            "liveness_operator_aws_throttled_total{service=\"iam\"} 1.0",
+            "liveness_operator_aws_request_rate{service=\"iam\"} 4.0",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+        let waited = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("liveness_operator_aws_budget_wait_seconds_total{service=\"iam\"} ")
+            })
+            .expect("the wait counter");
+        // The ninth request of a budget of 8 waits one interval.
+        assert!(
+            (waited.parse::<f64>().unwrap() - 0.125).abs() < 0.01,
+            "{waited}"
+        );
     }
 }
