@@ -3,7 +3,8 @@
 //!
 //! Routes are labelled with their template (`/v1/sessions/{sessionId}`), never the raw
 //! path, and methods outside a small set are folded into `OTHER`, so clients cannot grow
-//! the label space.
+//! the label space. Labels are static strings and the status a number, so counting a
+//! request allocates nothing.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,32 +21,33 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::rekognition::{AwsErrorKind, Operation};
+use super::routes::Endpoint;
 
 /// The content type of the OpenMetrics text format that Prometheus scrapes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
-    status: String,
+    route: &'static str,
+    method: &'static str,
+    status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
-    operation: String,
+    operation: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AwsErrorLabels {
-    operation: String,
-    kind: String,
+    operation: &'static str,
+    kind: &'static str,
 }
 
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
@@ -104,34 +106,36 @@ impl Metrics {
 
     /// Counts one Rekognition call and, if it failed, its error kind.
     pub fn aws_call(&self, operation: Operation, error: Option<AwsErrorKind>) {
-        let operation = operation.api_name().to_owned();
+        let operation = operation.api_name();
         self.aws_calls
-            .get_or_create(&OperationLabels {
-                operation: operation.clone(),
-            })
+            .get_or_create(&OperationLabels { operation })
             .inc();
         if let Some(kind) = error {
             self.aws_errors
                 .get_or_create(&AwsErrorLabels {
                     operation,
-                    kind: kind.label().to_owned(),
+                    kind: kind.label(),
                 })
                 .inc();
         }
     }
 
-    fn observe(&self, route: String, method: &Method, status: u16, seconds: f64) {
+    fn observe(&self, route: &'static str, method: &Method, status: u16, seconds: f64) {
         let method = match *method {
-            Method::GET | Method::POST | Method::OPTIONS | Method::HEAD => method.as_str(),
-            Method::PUT | Method::DELETE | Method::PATCH => method.as_str(),
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::OPTIONS => "OPTIONS",
+            Method::HEAD => "HEAD",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+            Method::PATCH => "PATCH",
             _ => "OTHER",
-        }
-        .to_owned();
+        };
         self.requests
             .get_or_create(&RequestLabels {
-                route: route.clone(),
-                method: method.clone(),
-                status: status.to_string(),
+                route,
+                method,
+                status,
             })
             .inc();
         self.latency
@@ -150,11 +154,7 @@ impl Metrics {
 
 /// Middleware recording every answered request, including those refused by inner layers.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = route_label(request.extensions().get::<MatchedPath>());
     let method = request.method().clone();
     let start = Instant::now();
     let response = next.run(request).await;
@@ -167,6 +167,19 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     response
 }
 
+/// The route template a request matched, as the static string of its [`Endpoint`]
+/// (every route is one), or `unmatched`.
+fn route_label(matched: Option<&MatchedPath>) -> &'static str {
+    matched
+        .and_then(|m| {
+            Endpoint::ALL
+                .iter()
+                .map(|e| e.path())
+                .find(|path| *path == m.as_str())
+        })
+        .unwrap_or("unmatched")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,9 +187,9 @@ mod tests {
     #[test]
     fn rendering_shows_requests_and_aws_errors_by_label() {
         let m = Metrics::new();
-        m.observe("/v1/sessions".into(), &Method::POST, 201, 0.01);
+        m.observe("/v1/sessions", &Method::POST, 201, 0.01);
         m.observe(
-            "/v1/sessions".into(),
+            "/v1/sessions",
             &Method::from_bytes(b"BREW").unwrap(),
             405,
             0.0,

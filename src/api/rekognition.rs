@@ -184,10 +184,16 @@ impl From<&Config> for CreateSettings {
 }
 
 /// The real implementation over `aws-sdk-rekognition`.
+///
+/// The client (and with it the HTTP connection pool, the credentials cache and the signer)
+/// is built once and shared by every request; so are the session settings, which are the
+/// same for every create.
 #[derive(Clone)]
 pub struct AwsRekognition {
     client: aws_sdk_rekognition::Client,
-    settings: CreateSettings,
+    /// The `Settings` of every `CreateFaceLivenessSession`, or why they cannot be built.
+    settings: Result<CreateFaceLivenessSessionRequestSettings, String>,
+    kms_key_id: Option<String>,
     region: String,
 }
 
@@ -211,7 +217,8 @@ impl AwsRekognition {
         let region = conf.region().map(|r| r.to_string()).unwrap_or_default();
         AwsRekognition {
             client: aws_sdk_rekognition::Client::from_conf(conf),
-            settings,
+            kms_key_id: settings.kms_key_id.clone(),
+            settings: session_settings(&settings),
             region,
         }
     }
@@ -239,6 +246,32 @@ impl AwsRekognition {
             detail,
         }
     }
+}
+
+/// The request `Settings` for `settings`. The builders only fail on a missing required
+/// field, which these always set; a failure is still answered per request (a 502 saying
+/// why) rather than panicking.
+fn session_settings(
+    settings: &CreateSettings,
+) -> Result<CreateFaceLivenessSessionRequestSettings, String> {
+    let mut built = CreateFaceLivenessSessionRequestSettings::builder()
+        .audit_images_limit(settings.audit_images_limit);
+    if let Some(out) = &settings.output {
+        let output = LivenessOutputConfig::builder()
+            .s3_bucket(&out.s3_bucket)
+            .set_s3_key_prefix(out.s3_key_prefix.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        built = built.output_config(output);
+    }
+    for challenge in &settings.challenges {
+        let preference = ChallengePreference::builder()
+            .r#type(ChallengeType::from(challenge.as_str()))
+            .build()
+            .map_err(|e| e.to_string())?;
+        built = built.challenge_preferences(preference);
+    }
+    Ok(built.build())
 }
 
 /// Sorts an SDK error into what the caller can act on; `detail` is its full text.
@@ -270,35 +303,18 @@ impl LivenessSessions for AwsRekognition {
         client_request_token: Option<&'a str>,
     ) -> BoxFuture<'a, Result<CreatedSession, AwsError>> {
         Box::pin(async move {
-            let invalid = |e: aws_smithy_types::error::operation::BuildError| AwsError {
+            let settings = self.settings.clone().map_err(|detail| AwsError {
                 operation: Operation::CreateSession,
                 kind: AwsErrorKind::InvalidParameter,
                 region: self.region.clone(),
-                detail: e.to_string(),
-            };
-            let mut settings = CreateFaceLivenessSessionRequestSettings::builder()
-                .audit_images_limit(self.settings.audit_images_limit);
-            if let Some(out) = &self.settings.output {
-                let output = LivenessOutputConfig::builder()
-                    .s3_bucket(&out.s3_bucket)
-                    .set_s3_key_prefix(out.s3_key_prefix.clone())
-                    .build()
-                    .map_err(invalid)?;
-                settings = settings.output_config(output);
-            }
-            for challenge in &self.settings.challenges {
-                let preference = ChallengePreference::builder()
-                    .r#type(ChallengeType::from(challenge.as_str()))
-                    .build()
-                    .map_err(invalid)?;
-                settings = settings.challenge_preferences(preference);
-            }
+                detail,
+            })?;
             let out = self
                 .client
                 .create_face_liveness_session()
                 .set_client_request_token(client_request_token.map(str::to_owned))
-                .set_kms_key_id(self.settings.kms_key_id.clone())
-                .settings(settings.build())
+                .set_kms_key_id(self.kms_key_id.clone())
+                .settings(settings)
                 .send()
                 .await
                 .map_err(|e| self.error(Operation::CreateSession, e))?;

@@ -144,9 +144,11 @@ pub async fn create_session(
             .check(&LimitKey::of(&caller, client))
             .map_err(|retry_after_secs| ApiError::SessionLimit { retry_after_secs })?;
     }
-    let scope = idempotency_scope(&caller, client);
-    let scope: Vec<&str> = scope.iter().map(String::as_str).collect();
-    let token = key.map(|k| security.binding.client_request_token(&scope, k));
+    let token = key.map(|k| {
+        let scope = idempotency_scope(&caller, client);
+        let scope: Vec<&str> = scope.iter().map(String::as_str).collect();
+        security.binding.client_request_token(&scope, k)
+    });
     let created = state
         .call(
             Operation::CreateSession,
