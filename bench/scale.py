@@ -103,11 +103,15 @@ def peak_rate(samples):
 
 
 def rss_mb(pid):
+    """VmRSS, and its heap-and-stack (RssAnon) and mapped-file (RssFile: the binary's code)
+    parts, in MB."""
+    out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                out[key] = round(int(line.split()[1]) / 1024, 1)
+    return out
 
 
 WRITE = re.compile(r":(Create|Update|Put|Delete|Tag|Untag|Set|Attach|Detach)")
@@ -214,6 +218,7 @@ def main():
 
         converge_s = wait(f"{N} apps Ready", ready_sampled, TIMEOUT)
         converged = metrics(addr)
+        rss_converged = rss_mb(operator.pid)
         log(f"all Ready after {converge_s:.1f}s; settling, then one resync ({RESYNC}s) of steady state")
         # The last reconciles of the burst (status writes waking their app once more) finish.
         time.sleep(5)
@@ -239,7 +244,7 @@ def main():
             "steady_state_one_resync": cost(steady_from, steady_to, N),
             "delete_all_seconds": round(delete_s, 1),
             "delete": cost(steady_to, deleted, N),
-            "rss_mb": {"idle": round(rss_idle, 1), "steady": round(rss_steady, 1)},
+            "rss_mb": {"idle": rss_idle, "converged": rss_converged, "steady": rss_steady},
             "aws_left": {"identity_pools": pools_left, "roles": roles_left},
             "operator_log": logfile.name,
         }
