@@ -134,6 +134,10 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
     // the region's pools, whatever their number.
     assert_eq!(cost.of("cognito-identity:ListIdentityPools"), 0);
     assert_eq!(cost.of("tag:GetResources"), 1);
+    // A role with only its own policy is deleted without listing its policies.
+    assert_eq!(cost.of("iam:ListRolePolicies"), 0);
+    assert_eq!(cost.of("iam:ListAttachedRolePolicies"), 0);
+    assert_eq!(cost.of("iam:DeleteRole"), 3);
     let deleted_objects: Vec<_> = deleted
         .iter()
         .map(|c| (c.action, c.object.clone()))
@@ -171,6 +175,43 @@ fn created_without_changes(
         changes: vec![],
         ..created.clone()
     }
+}
+
+#[tokio::test]
+async fn roles_with_policies_added_by_hand_are_still_deleted() {
+    let rig = Rig::new().await;
+    let desired = rig.app(FULL_SPEC);
+    let pool = rig
+        .aws
+        .ensure(&desired, KnownPool::FirstPass)
+        .await
+        .unwrap()
+        .identity_pool_id;
+    for drift in [Drift::ExtraInlinePolicy, Drift::ManagedPolicyAttached] {
+        drift.apply(&rig, &desired, &pool).await;
+    }
+    let before = rig.calls.snapshot();
+    rig.aws
+        .delete(&desired, KnownPool::Recorded(&pool))
+        .await
+        .expect("IAM's DeleteConflict is met by removing the other policies");
+    let cost = rig.calls.snapshot().since(&before);
+    assert!(
+        rig.existing_roles(&desired).await.is_empty(),
+        "roles left behind"
+    );
+    assert!(
+        rig.pools_named(&desired).await.is_empty(),
+        "pool left behind"
+    );
+    // Only the two roles IAM refused to delete had their policies listed.
+    assert_eq!(
+        cost.of("iam:ListRolePolicies"),
+        2,
+        "{:?}",
+        cost.by_operation
+    );
+    assert_eq!(cost.of("iam:DetachRolePolicy"), 1);
 }
 
 #[tokio::test]

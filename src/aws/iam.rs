@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Tag};
 
-use crate::plan::aws::RolePlan;
+use crate::plan::aws::{INLINE_POLICY_NAME, RolePlan};
 use crate::plan::policy::PolicyDocument;
 use crate::plan::trust::TrustPolicy;
 
@@ -338,10 +338,16 @@ impl Iam {
         Ok(())
     }
 
-    /// Deletes the role with everything IAM requires gone first (inline policies,
-    /// attachments). NotFound at any step counts as done.
+    /// Deletes the role. IAM refuses while policies remain, so the operator's own inline
+    /// policy goes first; only when IAM still refuses (someone added a policy or attached
+    /// one by hand) are the role's policies listed and removed: two calls for a role of
+    /// ours instead of four. NotFound at any step counts as done.
     pub async fn delete_role(&self, name: &str, arn: &str) -> Result<(), AwsError> {
-        self.fleet.written(name);
+        self.delete_inline(name, arn, INLINE_POLICY_NAME).await?;
+        match self.delete_bare_role(name, arn).await {
+            Err(e) if e.code() == Some("DeleteConflict") => {}
+            done => return done,
+        }
         let Some(inline) = self.list_inline(name, arn).await.found()? else {
             return Ok(());
         };
@@ -354,6 +360,11 @@ impl Iam {
         for policy_arn in attached {
             self.detach(name, arn, &policy_arn).await?;
         }
+        self.delete_bare_role(name, arn).await
+    }
+
+    async fn delete_bare_role(&self, name: &str, arn: &str) -> Result<(), AwsError> {
+        self.fleet.written(name);
         self.client
             .delete_role()
             .role_name(name)
