@@ -6,8 +6,10 @@
 //! - Every attempt takes its slot in the SDK client's HTTP connector ([`BudgetedHttp`]): the
 //!   one place each request, page and retry passes through, and one that may wait.
 //! - Throttling feeds back ([`ThrottleFeedback`], an interceptor that runs the client's own
-//!   retry classifiers on each attempt): the bucket's rate halves on a throttling error and
-//!   climbs back to the budget as calls succeed. The fleet slows down instead of failing;
+//!   retry classifiers on each attempt): each throttling error cuts the bucket's rate by a
+//!   fifth and each success gives back a tenth of the budget, so the rate settles where
+//!   AWS throttles few enough calls (below the budget when it throttles more than a fifth
+//!   of them, at it when fewer). The fleet slows down instead of failing;
 //!   the SDK's retries (jittered exponential backoff, a retry quota that refills, see
 //!   [`retry_settings`]) carry each call through.
 //! - `/metrics` shows per service the attempts, the seconds spent waiting, the throttling
@@ -41,9 +43,11 @@ const MAX_ATTEMPTS: u32 = 5;
 /// The rate never drops below this share of the budget.
 const FLOOR_SHARE: f64 = 1.0 / 20.0;
 
-/// Each successful call gives back this share of the budget (after a halving, 10 calls
-/// that succeed restore it).
-const RECOVERY_SHARE: f64 = 1.0 / 20.0;
+/// A throttling error multiplies the rate by this.
+const THROTTLED_FACTOR: f64 = 0.8;
+
+/// Each successful call gives back this share of the budget.
+const RECOVERY_SHARE: f64 = 1.0 / 10.0;
 
 /// The pacing of one service.
 #[derive(Debug)]
@@ -105,11 +109,11 @@ impl Bucket {
         wait
     }
 
-    /// A throttling error: halve the rate.
+    /// A throttling error: slow down.
     pub fn throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let mut pace = lock(&self.pace);
-        pace.rate = (pace.rate / 2.0).max(self.ceiling * FLOOR_SHARE);
+        pace.rate = (pace.rate * THROTTLED_FACTOR).max(self.ceiling * FLOOR_SHARE);
     }
 
     /// A call that succeeded: climb back towards the budget.

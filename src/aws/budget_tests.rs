@@ -52,19 +52,22 @@ fn a_quiet_bucket_refills_only_up_to_one_second_of_budget() {
 }
 
 #[test]
-fn throttling_halves_the_rate_down_to_a_floor_and_success_restores_it() {
+fn throttling_slows_the_rate_down_to_a_floor_and_success_restores_it() {
     let bucket = Bucket::new("iam", 10);
     bucket.throttled();
-    assert_eq!(bucket.reading().rate, 5.0);
+    assert!((bucket.reading().rate - 8.0).abs() < 1e-9);
     for _ in 0..20 {
         bucket.throttled();
     }
     assert_eq!(bucket.reading().rate, 0.5, "never below a twentieth");
     assert_eq!(bucket.reading().throttled, 21);
-    for _ in 0..9 {
+    for _ in 0..4 {
         bucket.succeeded();
     }
-    assert!((bucket.reading().rate - 5.0).abs() < 1e-9);
+    assert!(
+        (bucket.reading().rate - 4.5).abs() < 1e-9,
+        "a tenth of the budget each"
+    );
     for _ in 0..100 {
         bucket.succeeded();
     }
@@ -76,14 +79,16 @@ fn a_slower_rate_spaces_requests_further() {
     let bucket = Bucket::new("iam", 10);
     let now = Instant::now() + Duration::from_secs(5);
     let _ = slots(&bucket, now, 10);
-    bucket.throttled();
-    bucket.throttled();
-    // 2.5 requests a second: 400 ms apart.
+    for _ in 0..6 {
+        bucket.throttled();
+    }
+    bucket.succeeded();
+    // 10 × 0.8⁶ + 1 = 3.62: about 276 ms apart.
     let waits = slots(&bucket, now, 3);
     let gaps: Vec<Duration> = waits.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(
         gaps.iter()
-            .all(|g| g.abs_diff(Duration::from_millis(400)) < Duration::from_millis(1)),
+            .all(|g| g.abs_diff(Duration::from_secs_f64(1.0 / 3.62144)) < Duration::from_millis(1)),
         "{gaps:?}"
     );
 }
@@ -132,8 +137,8 @@ async fn throttling_answers_slow_the_bucket_and_the_call_still_succeeds() {
         .expect("retried through the throttling");
     let reading = bucket.reading();
     assert_eq!((reading.attempts, reading.throttled), (3, 2), "{reading:?}");
-    // 10 → 5 → 2.5 on the throttling, + 0.5 for the success.
-    assert!((reading.rate - 3.0).abs() < 1e-9, "{reading:?}");
+    // 10 → 8 → 6.4 on the throttling, + 1 for the success.
+    assert!((reading.rate - 7.4).abs() < 1e-9, "{reading:?}");
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ pub struct OperatorConfig {
 
     /// Most requests a second the operator sends to each AWS service (IAM, Cognito
     /// Identity, the tagging API, STS), retries included, shared by all reconciles; the
-    /// rate halves while AWS throttles and climbs back as calls succeed.
+    /// rate drops while AWS throttles and climbs back as calls succeed.
     #[arg(long, env = "LIVENESS_AWS_REQUESTS_PER_SECOND", default_value_t = crate::aws::budget::DEFAULT_REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
     pub aws_requests_per_second: u32,
 

@@ -246,24 +246,26 @@ mod tests {
             iam.reserve(std::time::Instant::now());
         }
         iam.throttled();
+        iam.throttled();
+        iam.throttled();
         let text = Metrics::new(Calls::new()).with_budget(budget).render();
         for line in [
             "liveness_operator_aws_requests_total{service=\"iam\"} 9.0",
-            "liveness_operator_aws_throttled_total{service=\"iam\"} 1.0",
-            "liveness_operator_aws_request_rate{service=\"iam\"} 4.0",
+            "liveness_operator_aws_throttled_total{service=\"iam\"} 3.0",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }
-        let waited = text
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("liveness_operator_aws_budget_wait_seconds_total{service=\"iam\"} ")
-            })
-            .expect("the wait counter");
+        let value = |name: &str| -> f64 {
+            let prefix = format!("liveness_operator_{name}{{service=\"iam\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+                .parse()
+                .unwrap()
+        };
+        // 8 × 0.8³ after three throttling errors.
+        assert!((value("aws_request_rate") - 4.096).abs() < 1e-6);
         // The ninth request of a budget of 8 waits one interval.
-        assert!(
-            (waited.parse::<f64>().unwrap() - 0.125).abs() < 0.01,
-            "{waited}"
-        );
+        assert!((value("aws_budget_wait_seconds_total") - 0.125).abs() < 0.01);
     }
 }
