@@ -76,11 +76,16 @@ async fn reconciles_between_resyncs_read_no_aws_and_a_resync_does() {
         },
     )
     .await;
-    let (aws_after, reconciles_after) = counts(&operator).await;
-    assert!(
-        reconciles_after > before.1,
-        "the change started a reconcile"
-    );
+    // The reconcile is counted when it ends, a moment after it put the ConfigMap back.
+    let aws_after = eventually(
+        "the reconcile counted",
+        Duration::from_secs(30),
+        async || {
+            let (aws, reconciles) = counts(&operator).await;
+            (reconciles > before.1).then_some(aws)
+        },
+    )
+    .await;
     assert_eq!(
         aws_after,
         before.0,
