@@ -229,7 +229,8 @@ impl fmt::Display for Change {
 pub struct SdkAws {
     config: SdkConfig,
     calls: Calls,
-    budget: Option<Budget>,
+    /// The budget, and the one HTTP client (one connection pool) its clients share.
+    pacing: Option<(Budget, SharedHttpClient)>,
     iam: iam::Iam,
     sts: aws_sdk_sts::Client,
     cognito: Mutex<HashMap<String, cognito::Cognito>>,
@@ -238,16 +239,16 @@ pub struct SdkAws {
 /// Interceptors, retries and pacing of a client of `service`, on top of what `$config`
 /// (the SdkConfig) gives; one macro because each SDK has its own builder type.
 macro_rules! service_config {
-    ($sdk:ident, $config:expr, $calls:expr, $budget:expr, $service:literal) => {{
+    ($sdk:ident, $config:expr, $calls:expr, $pacing:expr, $service:literal) => {{
         let mut builder =
             $sdk::config::Builder::from($config).interceptor($calls.interceptor($service));
-        if let Some(budget) = $budget {
+        if let Some((budget, http)) = $pacing {
             let bucket = budget.bucket($service);
             let (retry, partition) = budget::retry_settings($service);
             builder = builder
                 .retry_config(retry)
                 .retry_partition(partition)
-                .http_client(BudgetedHttp::new(base_http_client($config), bucket.clone()))
+                .http_client(BudgetedHttp::new(http.clone(), bucket.clone()))
                 .interceptor(ThrottleFeedback::new(bucket));
         }
         builder
@@ -287,8 +288,9 @@ impl SdkAws {
     }
 
     fn build(config: &SdkConfig, calls: Calls, budget: Option<Budget>) -> Self {
-        let iam_config = service_config!(aws_sdk_iam, config, calls, &budget, "iam").build();
-        let sts_config = service_config!(aws_sdk_sts, config, calls, &budget, "sts").build();
+        let pacing = budget.map(|budget| (budget, base_http_client(config)));
+        let iam_config = service_config!(aws_sdk_iam, config, calls, &pacing, "iam").build();
+        let sts_config = service_config!(aws_sdk_sts, config, calls, &pacing, "sts").build();
         Self {
             config: config.clone(),
             iam: iam::Iam {
@@ -298,7 +300,7 @@ impl SdkAws {
             sts: aws_sdk_sts::Client::from_conf(sts_config),
             cognito: Mutex::default(),
             calls,
-            budget,
+            pacing,
         }
     }
 
@@ -334,7 +336,7 @@ impl SdkAws {
 
     fn cognito(&self, region: &str) -> cognito::Cognito {
         let mut clients = self.cognito.lock().unwrap_or_else(|e| e.into_inner());
-        let (config, calls, budget) = (&self.config, &self.calls, &self.budget);
+        let (config, calls, pacing) = (&self.config, &self.calls, &self.pacing);
         clients
             .entry(region.to_string())
             .or_insert_with(|| {
@@ -343,13 +345,13 @@ impl SdkAws {
                     aws_sdk_cognitoidentity,
                     config,
                     calls,
-                    budget,
+                    pacing,
                     "cognito-identity"
                 )
                 .region(region.clone())
                 .build();
                 let tagging =
-                    service_config!(aws_sdk_resourcegroupstagging, config, calls, budget, "tag")
+                    service_config!(aws_sdk_resourcegroupstagging, config, calls, pacing, "tag")
                         .region(region)
                         .build();
                 cognito::Cognito {
