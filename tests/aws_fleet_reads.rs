@@ -125,12 +125,7 @@ async fn every_hand_edit_is_caught_by_a_bulk_read_taken_after_it() {
 async fn an_edit_after_the_bulk_read_is_caught_once_the_read_is_older_than_its_max_age() {
     let rig = Rig::new().await;
     let desired = rig.app(FULL_SPEC);
-    let pool = rig
-        .aws
-        .ensure(&desired, KnownPool::FirstPass)
-        .await
-        .unwrap()
-        .identity_pool_id;
+    let pool = rig.provisioned_pool(&desired).await;
     let max_age = Duration::from_secs(5);
     let (aws, calls) = shared(&rig, max_age).await;
     assert!(in_sync(&aws, &desired, &pool).await);

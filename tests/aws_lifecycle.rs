@@ -181,12 +181,7 @@ fn created_without_changes(
 async fn roles_with_policies_added_by_hand_are_still_deleted() {
     let rig = Rig::new().await;
     let desired = rig.app(FULL_SPEC);
-    let pool = rig
-        .aws
-        .ensure(&desired, KnownPool::FirstPass)
-        .await
-        .unwrap()
-        .identity_pool_id;
+    let pool = rig.provisioned_pool(&desired).await;
     for drift in [Drift::ExtraInlinePolicy, Drift::ManagedPolicyAttached] {
         drift.apply(&rig, &desired, &pool).await;
     }

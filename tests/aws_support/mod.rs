@@ -312,6 +312,15 @@ impl Rig {
             .collect()
     }
 
+    /// Provisions a fresh app (its first pass) and returns its pool id.
+    pub async fn provisioned_pool(&self, desired: &DesiredAws) -> String {
+        self.aws
+            .ensure(desired, KnownPool::FirstPass)
+            .await
+            .expect("a fresh app is provisioned")
+            .identity_pool_id
+    }
+
     /// Removes whatever the app left (for tests that end with objects in place).
     pub async fn tidy(&self, desired: &DesiredAws, pool: Option<&str>) {
         let mut delete = desired.clone();
