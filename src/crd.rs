@@ -272,6 +272,13 @@ pub struct LivenessAppStatus {
     pub aws_verified: Option<AwsVerified>,
 }
 
+impl LivenessApp {
+    /// The identity pool id the status records, if any.
+    pub fn recorded_pool_id(&self) -> Option<&str> {
+        self.status.as_ref()?.identity_pool_id.as_deref()
+    }
+}
+
 /// When the AWS objects were last verified, and for which generation.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -7,8 +7,10 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Resource};
+use liveness_operator::controller::recorder::{EventRecorder, EventType};
 use liveness_operator::crd::condition::READY;
 use serde_json::json;
 use support::fixture::Fixture;
@@ -58,6 +60,14 @@ async fn reconciles_between_resyncs_read_no_aws_and_a_resync_does() {
         }
         before = now;
     }
+    // Nothing the first reconcile wrote, nor the Deployment controller's bookkeeping of a
+    // Deployment scaled to zero, started another.
+    assert_eq!(
+        before.1,
+        1.0,
+        "reconciles to converge:\n{}",
+        operator.metrics().await
+    );
 
     // An owned object changes: the operator puts it back, without a single AWS call.
     let config_maps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), &fx.ns);
@@ -110,4 +120,65 @@ async fn reconciles_between_resyncs_read_no_aws_and_a_resync_does() {
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_event_is_counted_in_one_events_series() {
+    let fx = Fixture::new("e2e-events").await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(fx.client.clone(), &fx.ns);
+    let mut object = ConfigMap::default();
+    object.metadata.name = Some("regarding".into());
+    let object = config_maps
+        .create(&PostParams::default(), &object)
+        .await
+        .unwrap();
+    let regarding = object.object_ref(&());
+    let recorder = EventRecorder::new(fx.client.clone(), "liveness-operator", "test");
+    for note in ["first try", "second try"] {
+        recorder
+            .publish(
+                &regarding,
+                EventType::Warning,
+                "Conflict",
+                "Reconcile",
+                note,
+            )
+            .await
+            .unwrap();
+    }
+    recorder
+        .publish(
+            &regarding,
+            EventType::Normal,
+            "Created",
+            "IdentityPool",
+            "made",
+        )
+        .await
+        .unwrap();
+
+    let events: Api<Event> = Api::namespaced(fx.client.clone(), &fx.ns);
+    let mut listed = events.list(&ListParams::default()).await.unwrap().items;
+    listed.sort_by_key(|e| e.reason.clone());
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|e| {
+            (
+                e.reason.as_deref().unwrap(),
+                e.type_.as_deref().unwrap(),
+                e.series.as_ref().map(|s| s.count),
+                e.regarding.as_ref().and_then(|r| r.uid.as_deref()),
+                e.reporting_controller.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    let uid = object.metadata.uid.as_deref();
+    assert_eq!(
+        seen,
+        [
+            ("Conflict", "Warning", Some(2), uid, "liveness-operator"),
+            ("Created", "Normal", None, uid, "liveness-operator"),
+        ]
+    );
+    assert_eq!(recorder.remembered(), 2);
 }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::iam::ObservedRole;
+use crate::plan::policy::DocumentDigest;
 
 /// A role as the bulk read reports it.
 #[derive(Clone, Debug)]
@@ -26,8 +27,8 @@ pub(crate) struct RoleDetail {
     /// so `false` means "none, or not reported" (some emulators never report it), and the
     /// boundary is then read with GetRole.
     pub boundary_reported: bool,
-    /// Inline policies by name, documents as returned (URL-encoded JSON).
-    pub inline: BTreeMap<String, String>,
+    /// Inline policies by name.
+    pub inline: BTreeMap<String, DocumentDigest>,
     /// ARNs of attached managed policies.
     pub attached: Vec<String>,
 }

@@ -1,3 +1,4 @@
+use crate::plan::policy::DocumentDigest;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -10,7 +11,7 @@ fn role(name: &str) -> RoleDetail {
             arn: format!("arn:aws:iam::000000000000:role/liveness-operator/c/{name}"),
             path: "/liveness-operator/c/".into(),
             boundary: None,
-            trust: String::new(),
+            trust: DocumentDigest::of_aws(""),
             tags: BTreeMap::new(),
         },
         boundary_reported: false,

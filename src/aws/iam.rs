@@ -10,7 +10,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{EntityType, Tag};
 
 use crate::plan::aws::{INLINE_POLICY_NAME, RolePlan};
-use crate::plan::policy::PolicyDocument;
+use crate::plan::policy::{DocumentDigest, PolicyDocument};
 use crate::plan::trust::TrustPolicy;
 
 use super::error::{AwsError, NotFoundIsNone};
@@ -24,8 +24,8 @@ pub(crate) struct ObservedRole {
     pub path: String,
     /// ARN of the permissions boundary, if the role has one.
     pub boundary: Option<String>,
-    /// Trust policy as returned (URL-encoded JSON).
-    pub trust: String,
+    /// Trust policy as returned.
+    pub trust: DocumentDigest,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -66,7 +66,7 @@ fn observed(role: &aws_sdk_iam::types::Role) -> ObservedRole {
         arn: role.arn().into(),
         path: role.path().into(),
         boundary: boundary_arn(role.permissions_boundary()),
-        trust: role.assume_role_policy_document().unwrap_or("").into(),
+        trust: DocumentDigest::of_aws(role.assume_role_policy_document().unwrap_or("")),
         tags: tag_map(role.tags()),
     }
 }
@@ -93,7 +93,7 @@ fn detail(role: &aws_sdk_iam::types::RoleDetail) -> RoleDetail {
             arn: role.arn().unwrap_or_default().into(),
             path: role.path().unwrap_or_default().into(),
             boundary,
-            trust: role.assume_role_policy_document().unwrap_or("").into(),
+            trust: DocumentDigest::of_aws(role.assume_role_policy_document().unwrap_or("")),
             tags: tag_map(role.tags()),
         },
         inline: role
@@ -102,7 +102,7 @@ fn detail(role: &aws_sdk_iam::types::RoleDetail) -> RoleDetail {
             .filter_map(|p| {
                 Some((
                     p.policy_name()?.to_string(),
-                    p.policy_document()?.to_string(),
+                    DocumentDigest::of_aws(p.policy_document()?),
                 ))
             })
             .collect(),

@@ -48,14 +48,13 @@ async fn delete_aws_objects(app: &LivenessApp, ctx: &Context) -> Result<Action, 
     };
     let recorded = recorded.map_err(Error::InvalidSpec)?;
     let desired = desired_aws(&recorded, &ctx.env);
-    let recorded = app
-        .status
-        .as_ref()
-        .and_then(|s| s.identity_pool_id.as_deref());
     // A deleted app has had its finalizer, so passes have run: not a first pass.
     let changes = ctx
         .aws
-        .delete(&desired, KnownPool::from_status(recorded, false))
+        .delete(
+            &desired,
+            KnownPool::from_status(app.recorded_pool_id(), false),
+        )
         .await
         .map_err(|e| Error::aws(e, Step::Cleanup))?;
     for change in &changes {

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kube::runtime::events::{Recorder, Reporter};
 use kube::{Client, ResourceExt};
 
 use super::config::OperatorConfig;
 use super::echoes::OwnWrites;
 use super::metrics::Metrics;
+use super::recorder::EventRecorder;
 use crate::aws::LivenessAws;
 use crate::crd::LivenessApp;
 use crate::env::OperatorEnv;
@@ -27,9 +27,9 @@ pub struct Context {
     /// Reconcile metrics.
     pub metrics: Arc<Metrics>,
     /// Publishes Events on LivenessApps.
-    pub recorder: Recorder,
-    /// The version of each owned object this process last wrote (their watch events are
-    /// not changes).
+    pub recorder: EventRecorder,
+    /// What the app depends on of each owned object, as this process last wrote or saw it
+    /// (watch events that leave it as it was are not changes).
     pub own_writes: Arc<OwnWrites>,
     /// Consecutive failures per app uid; an entry goes when its app is deleted.
     failures: Mutex<HashMap<String, u32>>,
@@ -44,12 +44,12 @@ impl Context {
         env: OperatorEnv,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let reporter = Reporter {
-            controller: "liveness-operator".into(),
-            instance: Some(config.holder_identity()),
-        };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: EventRecorder::new(
+                client.clone(),
+                "liveness-operator",
+                &config.holder_identity(),
+            ),
             client,
             aws,
             config,

@@ -34,7 +34,8 @@ pub fn short_of_replicas(deployment: &Deployment) -> bool {
     wanted(deployment) > 0 && !available(deployment)
 }
 
-fn wanted(deployment: &Deployment) -> i32 {
+/// The replicas the Deployment asks for.
+pub(super) fn wanted(deployment: &Deployment) -> i32 {
     deployment
         .spec
         .as_ref()
@@ -42,7 +43,8 @@ fn wanted(deployment: &Deployment) -> i32 {
         .unwrap_or(1)
 }
 
-fn available(deployment: &Deployment) -> bool {
+/// Whether the Deployment controller has seen the current spec and a replica of it is up.
+pub(super) fn available(deployment: &Deployment) -> bool {
     let status = deployment.status.clone().unwrap_or_default();
     status.observed_generation >= deployment.metadata.generation
         && status.available_replicas.unwrap_or(0) >= 1

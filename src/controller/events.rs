@@ -3,7 +3,8 @@
 //! reading `kubectl describe`, so failures to publish them are logged, never fatal.
 
 use kube::Resource;
-use kube::runtime::events::{Event, EventType, Recorder};
+
+use super::recorder::{EventRecorder as Recorder, EventType};
 
 use crate::aws::{Action, AwsObject, Change};
 use crate::crd::LivenessApp;
@@ -58,14 +59,12 @@ async fn publish(
     action: &str,
     note: String,
 ) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(truncate(note)),
-        action: action.to_string(),
-        secondary: None,
-    };
-    if let Err(error) = recorder.publish(&event, &app.object_ref(&())).await {
+    let note = truncate(note);
+    let regarding = app.object_ref(&());
+    if let Err(error) = recorder
+        .publish(&regarding, type_, reason, action, &note)
+        .await
+    {
         tracing::warn!(%error, reason, "could not publish an event");
     }
 }

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod recorder;
 pub mod report;
 pub mod status;
 pub mod step;
@@ -157,10 +158,11 @@ pub async fn run(config: OperatorConfig, client: Client, ctx: Arc<Context>) -> a
     result
 }
 
-/// The watched APIs of one namespace (or of all namespaces); owned kinds as metadata only.
+/// The watched APIs of one namespace (or of all namespaces); owned kinds as metadata only,
+/// but for the Deployment, whose status EndpointReady reports.
 struct WatchedApis {
     apps: Api<LivenessApp>,
-    deployments: Api<PartialObjectMeta<Deployment>>,
+    deployments: Api<Deployment>,
     services: Api<PartialObjectMeta<Service>>,
     config_maps: Api<PartialObjectMeta<ConfigMap>>,
     service_accounts: Api<PartialObjectMeta<ServiceAccount>>,
@@ -220,8 +222,8 @@ async fn run_controller(apis: WatchedApis, config: &OperatorConfig, ctx: Arc<Con
         .reflect(writer)
         .applied_objects()
         .predicate_filter(spec_or_deletion, Default::default());
-    // Owned objects start a reconcile when someone else changed them, not on the echo of
-    // the operator's own apply.
+    // Owned objects start a reconcile when someone else changed what the app depends on,
+    // not on the echo of the operator's own apply.
     let writes = ctx.own_writes.clone();
     Controller::for_stream(apps, store)
         .owns_stream(echoes::owned_changes(

@@ -21,7 +21,7 @@ use super::error::Error;
 use super::report::Provisioning;
 use super::status::{Observation, aws_ready_observations};
 use super::step::Step;
-use super::{apply, cleanup, endpoint, events, freshness, keys, report};
+use super::{apply, cleanup, echoes, endpoint, events, freshness, keys, report};
 use crate::aws::KnownPool;
 use crate::crd::{FINALIZER, LivenessApp};
 use crate::plan::aws::desired_aws;
@@ -37,6 +37,7 @@ use crate::validate::validate;
 )]
 pub async fn reconcile(app: Arc<LivenessApp>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
+    tracing::debug!("reconcile started");
     let namespace = app.namespace().unwrap_or_default();
     let api: Api<LivenessApp> = Api::namespaced(ctx.client.clone(), &namespace);
     let finalized = async {
@@ -95,15 +96,25 @@ async fn with_finalizer(
     .map_err(kube::runtime::finalizer::Error::AddFinalizer)
 }
 
+/// How soon an app is reconciled again when one of its objects changed while it was
+/// written (the change may be someone else's, made after the write).
+const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn apply_app(app: &LivenessApp, ctx: &Context, first_pass: bool) -> Result<Action, Error> {
     let mut provisioned = None;
-    let mut endpoint_serves = true;
+    let mut next = ctx.config.resync_period;
     let result = match pipeline(app, ctx, first_pass, &mut provisioned).await {
-        Ok(endpoint) => {
-            endpoint_serves = endpoint.status == "True";
+        Ok(outcome) => {
+            // Pod troubles (an image that cannot be pulled) change nothing we watch.
+            if outcome.endpoint.status != "True" {
+                next = next.min(endpoint::UNAVAILABLE_RECHECK);
+            }
+            if outcome.look_again {
+                next = next.min(LOOK_AGAIN);
+            }
             let done = provisioned.as_ref().expect("the AWS step ran");
             let mut observations = aws_ready_observations(&done.aws);
-            observations.push(endpoint);
+            observations.push(outcome.endpoint);
             report::status(app, ctx, observations, None, Some(done), None).await
         }
         Err(error) => Err(error),
@@ -111,12 +122,6 @@ async fn apply_app(app: &LivenessApp, ctx: &Context, first_pass: bool) -> Result
     match result {
         Ok(()) => {
             ctx.record_success(app);
-            // Pod troubles (an image that cannot be pulled) change nothing we watch.
-            let next = if endpoint_serves {
-                ctx.config.resync_period
-            } else {
-                ctx.config.resync_period.min(endpoint::UNAVAILABLE_RECHECK)
-            };
             Ok(Action::requeue(next))
         }
         Err(error) => {
@@ -132,7 +137,7 @@ async fn pipeline(
     ctx: &Context,
     first_pass: bool,
     provisioned: &mut Option<Provisioning>,
-) -> Result<Observation, Error> {
+) -> Result<Outcome, Error> {
     // 1. validate: an invalid spec gets its problems in status and touches no AWS object.
     let app_ok = validate(app, &ctx.env).map_err(Error::InvalidSpec)?;
     // 2. build the desired AWS state (pure).
@@ -143,13 +148,10 @@ async fn pipeline(
     let (done, verified) = match trusted {
         Some(trusted) => trusted,
         None => {
-            let recorded = app
-                .status
-                .as_ref()
-                .and_then(|s| s.identity_pool_id.as_deref());
+            let known = KnownPool::from_status(app.recorded_pool_id(), first_pass);
             let done = ctx
                 .aws
-                .ensure(&desired, KnownPool::from_status(recorded, first_pass))
+                .ensure(&desired, known)
                 .await
                 .map_err(|e| Error::aws(e, Step::IdentityPool))?;
             for change in &done.changes {
@@ -177,48 +179,93 @@ async fn pipeline(
         },
         &keys,
     );
-    let deployment = apply_objects(ctx, &objects, &app_ok.uid).await?;
-    let pods = if endpoint::short_of_replicas(&deployment) {
+    let applied = apply_objects(ctx, &objects, &app_ok.uid).await?;
+    let deployment = &applied.deployment;
+    let pods = if endpoint::short_of_replicas(deployment) {
         endpoint::pods_of(ctx, &app_ok.identity).await
     } else {
         Vec::new()
     };
-    Ok(endpoint::observation(&deployment, &pods))
+    Ok(Outcome {
+        endpoint: endpoint::observation(deployment, &pods),
+        look_again: applied.changed_meanwhile,
+    })
+}
+
+/// What a pipeline that went through reports.
+struct Outcome {
+    /// EndpointReady.
+    endpoint: Observation,
+    /// An owned object changed while it was written: reconcile again soon.
+    look_again: bool,
+}
+
+/// The Kubernetes objects as applied: the Deployment as stored, and whether a watched
+/// object changed while it was written (the app is then looked at again soon).
+struct Applied {
+    deployment: Deployment,
+    changed_meanwhile: bool,
 }
 
 async fn apply_objects(
     ctx: &Context,
     objects: &DesiredKube,
     owner_uid: &str,
-) -> Result<Deployment, Error> {
-    let (client, writes) = (&ctx.client, &ctx.own_writes);
+) -> Result<Applied, Error> {
     // The key Secret is not watched (a hand edit of it waits for the next check).
-    apply::apply(client, &objects.keys, owner_uid).await?;
-    writes.wrote(&apply::apply(client, &objects.service_account, owner_uid).await?);
-    writes.wrote(&apply::apply(client, &objects.config_map, owner_uid).await?);
-    writes.wrote(&apply::apply(client, &objects.service, owner_uid).await?);
-    let deployment = apply::apply(client, &objects.deployment, owner_uid).await?;
-    writes.wrote(&deployment);
-    apply_route(ctx, objects, owner_uid).await?;
-    Ok(deployment)
+    apply::apply(&ctx.client, &objects.keys, owner_uid).await?;
+    let mut changed_meanwhile = apply_watched(ctx, &objects.service_account, owner_uid)
+        .await?
+        .1;
+    changed_meanwhile |= apply_watched(ctx, &objects.config_map, owner_uid).await?.1;
+    changed_meanwhile |= apply_watched(ctx, &objects.service, owner_uid).await?.1;
+    let (deployment, meanwhile) = apply_watched(ctx, &objects.deployment, owner_uid).await?;
+    changed_meanwhile |= meanwhile;
+    changed_meanwhile |= apply_route(ctx, objects, owner_uid).await?;
+    Ok(Applied {
+        deployment,
+        changed_meanwhile,
+    })
+}
+
+/// Applies an object the controller watches, so that the echo of the write starts no
+/// reconcile; also whether it changed otherwise while being written.
+async fn apply_watched<K>(
+    ctx: &Context,
+    object: &K,
+    owner_uid: &str,
+) -> Result<(K, bool), apply::ApplyError>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + echoes::Relevant
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let write = ctx.own_writes.writing(object);
+    let stored = apply::apply(&ctx.client, object, owner_uid).await?;
+    let changed_meanwhile = write.done(&stored);
+    Ok((stored, changed_meanwhile))
 }
 
 /// The route the app asks for, and no other: a route of the other kind (or any, when
-/// the app is no longer exposed) is deleted.
-async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> Result<(), Error> {
+/// the app is no longer exposed) is deleted. `true` as for [`apply_watched`].
+async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> Result<bool, Error> {
     let client = &ctx.client;
     let name = objects.service.name_any();
     let namespace = objects.service.namespace().unwrap_or_default();
     let kube = Error::kube(Step::KubeObjects);
     match &objects.route {
         Some(RouteObject::Ingress(ingress)) => {
-            ctx.own_writes
-                .wrote(&apply::apply(client, ingress, owner_uid).await?);
+            let (_, changed_meanwhile) = apply_watched(ctx, ingress, owner_uid).await?;
             bounded(apply::delete_owned::<HTTPRoute>(
                 client, &namespace, &name, owner_uid,
             ))
             .await?
-            .map_err(kube)
+            .map_err(kube)?;
+            Ok(changed_meanwhile)
         }
         Some(RouteObject::HttpRoute(route)) => {
             match bounded(apply::apply(client, route, owner_uid)).await? {
@@ -229,7 +276,8 @@ async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> R
             };
             apply::delete_owned::<Ingress>(client, &namespace, &name, owner_uid)
                 .await
-                .map_err(kube)
+                .map_err(kube)?;
+            Ok(false)
         }
         None => {
             apply::delete_owned::<Ingress>(client, &namespace, &name, owner_uid)
@@ -239,7 +287,8 @@ async fn apply_route(ctx: &Context, objects: &DesiredKube, owner_uid: &str) -> R
                 client, &namespace, &name, owner_uid,
             ))
             .await?
-            .map_err(kube)
+            .map_err(kube)?;
+            Ok(false)
         }
     }
 }

@@ -81,12 +81,33 @@ impl PolicyDocument {
     /// Whether `aws_text` (as returned by IAM, URL-encoded or not) means the same policy.
     /// Unparseable text never matches, so a broken document is rewritten.
     pub fn same_as_aws(&self, aws_text: &str) -> bool {
-        let Some(theirs) = parse_aws_document(aws_text) else {
-            return false;
-        };
-        let ours = serde_json::to_value(self).expect("a policy document serializes");
-        canonical(ours) == canonical(theirs)
+        self.same_as(DocumentDigest::of_aws(aws_text))
     }
+
+    /// Whether the document `theirs` was taken of means the same policy.
+    pub fn same_as(&self, theirs: DocumentDigest) -> bool {
+        let ours = serde_json::to_value(self).expect("a policy document serializes");
+        theirs.0 == Some(canonical_digest(ours))
+    }
+}
+
+/// A policy document as IAM returned it, kept as the SHA-256 of its [`canonical`] form:
+/// all that comparing it with ours needs, in 32 bytes instead of the document (the shared
+/// role read holds thousands of them). Empty when the text did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentDigest(Option<[u8; 32]>);
+
+impl DocumentDigest {
+    /// The digest of `aws_text` (URL-encoded or not).
+    pub fn of_aws(aws_text: &str) -> Self {
+        DocumentDigest(parse_aws_document(aws_text).map(canonical_digest))
+    }
+}
+
+/// serde_json's maps are sorted, so the text of a canonical document is canonical too.
+fn canonical_digest(doc: Value) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(canonical(doc).to_string().as_bytes()).into()
 }
 
 impl Statement {
@@ -233,6 +254,21 @@ mod tests {
         // whitespace, percent-encoded.
         let aws = "%7B%22Statement%22%3A%20%7B%22Resource%22%3A%20%22%2A%22%2C%20%22Action%22%3A%20%22rekognition%3AStartFaceLivenessSession%22%2C%20%22Effect%22%3A%20%22Allow%22%2C%20%22Sid%22%3A%20%22StartLiveness%22%7D%2C%20%22Version%22%3A%20%222012-10-17%22%7D";
         assert!(start_only().same_as_aws(aws));
+    }
+
+    #[test]
+    fn a_kept_digest_compares_as_the_document_did() {
+        let one = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"a:A","Resource":"*"},{"Sid":"B","Effect":"Allow","Action":"b:B","Resource":"*"}]}"#;
+        let reordered = r#"{"Statement":[{"Resource":["*"],"Action":["b:B"],"Effect":"Allow","Sid":"B"},{"Sid":"A","Effect":"Allow","Action":"a:A","Resource":"*"}],"Version":"2012-10-17"}"#;
+        let ours = PolicyDocument::new(vec![
+            Statement::allow("A", &["a:A"], vec!["*".into()]),
+            Statement::allow("B", &["b:B"], vec!["*".into()]),
+        ]);
+        let kept = DocumentDigest::of_aws(reordered);
+        assert_eq!(kept, DocumentDigest::of_aws(one));
+        assert!(ours.same_as(kept));
+        assert!(!start_only().same_as(kept));
+        assert!(!ours.same_as(DocumentDigest::of_aws("{not json")));
     }
 
     #[test]

@@ -13,13 +13,14 @@ use crate::aws::error::AwsError;
 use crate::aws::fleet_roles::Seen;
 use crate::aws::iam::ObservedRole;
 use crate::aws::{Action, AwsObject};
+use crate::plan::policy::DocumentDigest;
 
 fn boundary_in_place(plan: &RolePlan, role: &ObservedRole) -> bool {
     role.boundary.as_deref() == Some(plan.permissions_boundary.as_str())
 }
 
 fn trust_in_place(trust: Option<&TrustPolicy>, role: &ObservedRole) -> bool {
-    trust.is_none_or(|t| t.document().same_as_aws(&role.trust))
+    trust.is_none_or(|t| t.document().same_as(role.trust))
 }
 
 fn tags_in_place(desired: &DesiredAws, role: &ObservedRole) -> bool {
@@ -145,11 +146,11 @@ impl Run<'_> {
                 None => return Ok(None),
             }
         };
-        let only_our_policy = |inline: &BTreeMap<String, String>| {
+        let only_our_policy = |inline: &BTreeMap<String, DocumentDigest>| {
             inline.len() == 1
                 && inline
                     .get(plan.policy_name)
-                    .is_some_and(|doc| policy_in_place(plan, doc))
+                    .is_some_and(|doc| plan.policy.same_as(*doc))
         };
         let in_sync = desired.owns(&role.tags)
             && role.path == plan.path
