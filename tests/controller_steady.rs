@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Resource};
-use liveness_operator::controller::recorder::{EventRecorder, EventType};
+use liveness_operator::controller::recorder::{EventRecorder, EventType, Occurrence};
 use liveness_operator::crd::condition::READY;
 use serde_json::json;
 use support::fixture::Fixture;
@@ -134,28 +134,22 @@ async fn a_repeated_event_is_counted_in_one_events_series() {
         .unwrap();
     let regarding = object.object_ref(&());
     let recorder = EventRecorder::new(fx.client.clone(), "liveness-operator", "test");
+    let warning = |note| Occurrence {
+        type_: EventType::Warning,
+        reason: "Conflict",
+        action: "Reconcile",
+        note,
+    };
     for note in ["first try", "second try"] {
-        recorder
-            .publish(
-                &regarding,
-                EventType::Warning,
-                "Conflict",
-                "Reconcile",
-                note,
-            )
-            .await
-            .unwrap();
+        recorder.publish(&regarding, &warning(note)).await.unwrap();
     }
-    recorder
-        .publish(
-            &regarding,
-            EventType::Normal,
-            "Created",
-            "IdentityPool",
-            "made",
-        )
-        .await
-        .unwrap();
+    let created = Occurrence {
+        type_: EventType::Normal,
+        reason: "Created",
+        action: "IdentityPool",
+        note: "made",
+    };
+    recorder.publish(&regarding, &created).await.unwrap();
 
     let events: Api<Event> = Api::namespaced(fx.client.clone(), &fx.ns);
     let mut listed = events.list(&ListParams::default()).await.unwrap().items;

@@ -4,7 +4,7 @@
 
 use kube::Resource;
 
-use super::recorder::{EventRecorder as Recorder, EventType};
+use super::recorder::{EventRecorder as Recorder, EventType, Occurrence};
 
 use crate::aws::{Action, AwsObject, Change};
 use crate::crd::LivenessApp;
@@ -60,11 +60,13 @@ async fn publish(
     note: String,
 ) {
     let note = truncate(note);
-    let regarding = app.object_ref(&());
-    if let Err(error) = recorder
-        .publish(&regarding, type_, reason, action, &note)
-        .await
-    {
+    let what = Occurrence {
+        type_,
+        reason,
+        action,
+        note: &note,
+    };
+    if let Err(error) = recorder.publish(&app.object_ref(&()), &what).await {
         tracing::warn!(%error, reason, "could not publish an event");
     }
 }

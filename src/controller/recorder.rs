@@ -37,6 +37,19 @@ impl EventType {
     }
 }
 
+/// What happened, as one event tells it.
+#[derive(Debug, Clone, Copy)]
+pub struct Occurrence<'a> {
+    /// Normal or Warning.
+    pub type_: EventType,
+    /// Why, in one word (`Created`, `Conflict`).
+    pub reason: &'a str,
+    /// What the operator did or tried (`IdentityPool`, `Reconcile`).
+    pub action: &'a str,
+    /// For people: what changed, or what failed and the fix.
+    pub note: &'a str,
+}
+
 /// What makes two events one series: the object, the type, the reason and the action (as
 /// for kube; the reporter is the recorder's own).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,17 +97,14 @@ impl EventRecorder {
     pub async fn publish(
         &self,
         regarding: &ObjectReference,
-        type_: EventType,
-        reason: &str,
-        action: &str,
-        note: &str,
+        what: &Occurrence<'_>,
     ) -> Result<(), kube::Error> {
         let now = Timestamp::now();
         let key = SeriesKey {
             regarding_uid: regarding.uid.clone().unwrap_or_default(),
-            type_,
-            reason: reason.to_string(),
-            action: action.to_string(),
+            type_: what.type_,
+            reason: what.reason.to_string(),
+            action: what.action.to_string(),
         };
         let repeat = self.forget_old_and_count(&key, now);
         if let Some((namespace, name, count)) = repeat {
@@ -109,7 +119,7 @@ impl EventRecorder {
                 done => return done.map(drop),
             }
         }
-        let event = self.event(regarding, type_, reason, action, note, now);
+        let event = self.event(regarding, what, now);
         let namespace = event.metadata.namespace.clone().unwrap_or_default();
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let created = api.create(&PostParams::default(), &event).await?;
@@ -141,15 +151,7 @@ impl EventRecorder {
         Some((series.namespace.clone(), series.name.clone(), series.count))
     }
 
-    fn event(
-        &self,
-        regarding: &ObjectReference,
-        type_: EventType,
-        reason: &str,
-        action: &str,
-        note: &str,
-        now: Timestamp,
-    ) -> Event {
+    fn event(&self, regarding: &ObjectReference, what: &Occurrence<'_>, now: Timestamp) -> Event {
         let object = regarding.name.as_deref().unwrap_or(&self.controller);
         Event {
             metadata: ObjectMeta {
@@ -158,10 +160,10 @@ impl EventRecorder {
                 ..ObjectMeta::default()
             },
             event_time: Some(MicroTime(now)),
-            type_: Some(type_.as_str().to_string()),
-            reason: Some(reason.to_string()),
-            action: Some(action.to_string()),
-            note: Some(note.to_string()),
+            type_: Some(what.type_.as_str().to_string()),
+            reason: Some(what.reason.to_string()),
+            action: Some(what.action.to_string()),
+            note: Some(what.note.to_string()),
             regarding: Some(regarding.clone()),
             reporting_controller: Some(self.controller.clone()),
             reporting_instance: Some(self.instance.clone()),
