@@ -79,8 +79,8 @@ async fn a_failure_at_any_call_of_a_fresh_provisioning_then_a_rerun_converges_wi
                 aws.delete(&desired, KnownPool::Recorded(&done.identity_pool_id))
                     .await
                     .unwrap();
-                assert!(rig.pools_named(&desired).await.is_empty());
-                assert!(rig.existing_roles(&desired).await.is_empty());
+                rig.assert_nothing_left(&desired, &format!("#{n} {when:?}"))
+                    .await;
             }
         });
         futures::future::join_all(runs).await;
@@ -118,13 +118,7 @@ async fn a_failure_during_deletion_is_finished_by_the_next_deletion() {
         aws.delete(&desired, KnownPool::Recorded(&pool))
             .await
             .unwrap_or_else(|e| panic!("second delete after failure at #{n}: {e}"));
-        assert!(
-            rig.pools_named(&desired).await.is_empty(),
-            "pool left (#{n})"
-        );
-        assert!(
-            rig.existing_roles(&desired).await.is_empty(),
-            "roles left (#{n})"
-        );
+        rig.assert_nothing_left(&desired, &format!("failure at #{n}"))
+            .await;
     }
 }

@@ -149,14 +149,7 @@ async fn create_stays_in_sync_undoes_every_hand_edit_and_delete_leaves_nothing()
         "pool and three roles: {:?}",
         described(&deleted)
     );
-    assert!(
-        rig.pools_named(&desired).await.is_empty(),
-        "pool left behind"
-    );
-    assert!(
-        rig.existing_roles(&desired).await.is_empty(),
-        "roles left behind"
-    );
+    rig.assert_nothing_left(&desired, "after delete").await;
 
     // Deleting again is done already: NotFound everywhere, no error, no change.
     assert!(
@@ -191,14 +184,8 @@ async fn roles_with_policies_added_by_hand_are_still_deleted() {
         .await
         .expect("IAM's DeleteConflict is met by removing the other policies");
     let cost = rig.calls.snapshot().since(&before);
-    assert!(
-        rig.existing_roles(&desired).await.is_empty(),
-        "roles left behind"
-    );
-    assert!(
-        rig.pools_named(&desired).await.is_empty(),
-        "pool left behind"
-    );
+    rig.assert_nothing_left(&desired, "policies added by hand")
+        .await;
     // Only the two roles IAM refused to delete had their policies listed.
     assert_eq!(
         cost.of("iam:ListRolePolicies"),

@@ -145,6 +145,19 @@ impl Rig {
         names
     }
 
+    /// Checks that neither the app's pool nor any of its roles is left; `when` says which
+    /// deletion in the failure message.
+    pub async fn assert_nothing_left(&self, desired: &DesiredAws, when: &str) {
+        assert!(
+            self.pools_named(desired).await.is_empty(),
+            "pool left behind ({when})"
+        );
+        assert!(
+            self.existing_roles(desired).await.is_empty(),
+            "roles left behind ({when})"
+        );
+    }
+
     /// Checks, as a reviewer with the console open would, that AWS holds exactly the plan.
     pub async fn assert_converged(&self, desired: &DesiredAws, provisioned: &Provisioned) {
         let pool = PoolId::parse(&provisioned.identity_pool_id).unwrap();
