@@ -12,7 +12,6 @@
 //! outgrows the objects the operator manages.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
@@ -127,11 +126,11 @@ fn digest(value: &impl Hash) -> u64 {
 /// write in flight.
 #[derive(Debug, Default)]
 pub struct OwnWrites {
-    entries: Mutex<HashMap<Key, State>>,
+    entries: Mutex<HashMap<Key, Entry>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum State {
+enum Entry {
     Known(u64),
     /// A write is in flight: its echo may come back before the write returns, so events are
     /// held back, the digest of the last one kept for [`Write::done`] to compare.
@@ -166,8 +165,8 @@ impl Write<'_> {
     pub fn done<K: Resource + Relevant>(mut self, stored: &K) -> bool {
         let digest = stored.relevant_digest();
         let key = self.key.take().expect("done once");
-        let before = lock(&self.writes.entries).insert(key, State::Known(digest));
-        matches!(before, Some(State::Writing { seen: Some(seen) }) if seen != digest)
+        let before = lock(&self.writes.entries).insert(key, Entry::Known(digest));
+        matches!(before, Some(Entry::Writing { seen: Some(seen) }) if seen != digest)
     }
 }
 
@@ -186,7 +185,7 @@ impl OwnWrites {
         K::DynamicType: Default,
     {
         let key = key(object);
-        lock(&self.entries).insert(key.clone(), State::Writing { seen: None });
+        lock(&self.entries).insert(key.clone(), Entry::Writing { seen: None });
         Write {
             writes: self,
             key: Some(key),
@@ -200,16 +199,15 @@ impl OwnWrites {
         K::DynamicType: Default,
     {
         let digest = object.relevant_digest();
-        match lock(&self.entries).entry(key(object)) {
-            Entry::Occupied(mut held) => match held.get_mut() {
-                State::Writing { seen } => {
-                    *seen = Some(digest);
-                    false
-                }
-                State::Known(known) => std::mem::replace(known, digest) != digest,
-            },
-            Entry::Vacant(new) => {
-                new.insert(State::Known(digest));
+        let mut entries = lock(&self.entries);
+        match entries.get_mut(&key(object)) {
+            Some(Entry::Writing { seen }) => {
+                *seen = Some(digest);
+                false
+            }
+            Some(Entry::Known(known)) => std::mem::replace(known, digest) != digest,
+            None => {
+                entries.insert(key(object), Entry::Known(digest));
                 true
             }
         }

@@ -45,10 +45,9 @@ pub(super) fn wanted(deployment: &Deployment) -> i32 {
 
 /// Whether the Deployment controller has seen the current spec and a replica of it is up.
 pub(super) fn available(deployment: &Deployment) -> bool {
-    deployment.status.as_ref().is_some_and(|status| {
-        status.observed_generation >= deployment.metadata.generation
-            && status.available_replicas.unwrap_or(0) >= 1
-    })
+    let status = deployment.status.clone().unwrap_or_default();
+    status.observed_generation >= deployment.metadata.generation
+        && status.available_replicas.unwrap_or(0) >= 1
 }
 
 /// The app's endpoint pods, for [`observation`]; none when they cannot be listed (the
