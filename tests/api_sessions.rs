@@ -346,7 +346,7 @@ async fn throttling_is_429_with_retry_after() {
     assert_eq!(
         api.stub.get_calls(),
         2,
-        "the SDK retried once before giving up"
+        "retried once (the configured 2 attempts) before giving up"
     );
 }
 

@@ -197,7 +197,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .region(Region::new(config.region.clone()))
         .load()
         .await;
-    let sessions = AwsRekognition::new(&sdk, CreateSettings::from(&config), config.request_timeout);
+    let sessions =
+        AwsRekognition::new(&sdk, CreateSettings::from(&config), config.request_timeout)?;
     let listeners = Listeners::bind(&config).await?;
     tracing::info!(
         addr = %listeners.public_addr()?,

@@ -23,6 +23,8 @@ pub mod judge;
 pub mod outcome;
 pub mod rekognition;
 mod scripting;
+#[cfg(feature = "test-util")]
+mod sigv4;
 pub mod store;
 pub mod stream;
 #[cfg(feature = "test-util")]

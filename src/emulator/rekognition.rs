@@ -4,12 +4,14 @@
 //! websocket).
 //!
 //! No emulator in any registry implements Face Liveness, yet the endpoint service must be
-//! tested with the real `aws-sdk-rekognition` client. This answers the two calls the service
-//! makes (`CreateFaceLivenessSession`, `GetFaceLivenessSessionResults`) the way Rekognition
+//! tested over the real protocol (and the emulator's tests use the real `aws-sdk-rekognition`
+//! client). This answers the two calls the service makes (`CreateFaceLivenessSession`, `GetFaceLivenessSessionResults`) the way Rekognition
 //! does on the wire: AWS JSON 1.1 (`POST /`, `X-Amz-Target:
 //! RekognitionService.<Operation>`, `Content-Type: application/x-amz-json-1.1`), errors as
 //! `{"__type": "<Code>", "message": …}` with the status codes of the API reference.
-//! Signatures are not verified. What a session reports comes from the [`StubHandle`].
+//! Signatures are verified only when a test asks for it
+//! (`StubHandle::require_signatures_with`, `test-util`). What a session reports comes from the
+//! [`StubHandle`].
 
 use axum::Router;
 use axum::body::Bytes;
@@ -37,6 +39,9 @@ async fn dispatch(
     let delay = stub.script().delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
+    }
+    if let Err(message) = stub.script().check_signature(&headers, &body) {
+        return error("InvalidSignatureException", StatusCode::FORBIDDEN, &message);
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -1,6 +1,6 @@
 //! What tests script and inspect in the session store beyond what `liveness-emulator` offers:
-//! a fault for every create, a delay on every answer, a shorter session lifetime, and a
-//! record of the requests received.
+//! a fault for every create, a delay on every answer, a shorter session lifetime, a SigV4
+//! check of every request, and a record of the requests received.
 //!
 //! The JSON 1.1 operations call the same hooks ([`Script::delay`], [`Script::create_fault`],
 //! [`Script::record_create`], …) in every build. With the `test-util` feature (tests and
@@ -75,6 +75,8 @@ mod scripted {
         lifetime: Duration,
         creates: Vec<CreateCall>,
         gets: usize,
+        /// The secret key whose signature every request must carry; `None`: not checked.
+        signing_secret: Option<String>,
     }
 
     /// The scripted behaviour and the requests recorded; starts as the real service behaves.
@@ -88,6 +90,7 @@ mod scripted {
                 lifetime: SESSION_LIFETIME,
                 creates: Vec::new(),
                 gets: 0,
+                signing_secret: None,
             }))
         }
         fn lock(&self) -> MutexGuard<'_, State> {
@@ -110,6 +113,14 @@ mod scripted {
             let call = CreateCall::new(headers, input, session_id);
             self.lock().creates.push(call);
         }
+        /// Whether the request is signed with the secret the test set (always, if none).
+        pub fn check_signature(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+            let secret = self.lock().signing_secret.clone();
+            match secret {
+                Some(secret) => crate::emulator::sigv4::verify_post(headers, body, &secret),
+                None => Ok(()),
+            }
+        }
         /// Counts a `GetFaceLivenessSessionResults` request.
         pub fn record_get(&self) {
             self.lock().gets += 1;
@@ -123,6 +134,9 @@ mod scripted {
         }
         pub fn set_create_fault(&self, fault: Option<Fault>) {
             self.lock().create_fault = fault;
+        }
+        pub fn set_signing_secret(&self, secret: Option<String>) {
+            self.lock().signing_secret = secret;
         }
         pub fn creates(&self) -> Vec<CreateCall> {
             self.lock().creates.clone()
@@ -181,5 +195,8 @@ mod unscripted {
         }
         pub fn record_create(&self, _: &HeaderMap, _: &Value, _: Option<&str>) {}
         pub fn record_get(&self) {}
+        pub fn check_signature(&self, _: &HeaderMap, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
     }
 }

@@ -235,6 +235,11 @@ impl StubHandle {
     pub fn set_session_lifetime(&self, lifetime: std::time::Duration) {
         self.script().set_lifetime(lifetime);
     }
+    /// Refuses, as AWS would (`InvalidSignatureException`), every request not signed with
+    /// `secret`: what a client signs must be what it sends.
+    pub fn require_signatures_with(&self, secret: &str) {
+        self.script().set_signing_secret(Some(secret.to_owned()));
+    }
     /// Every create request received, in order (including failed and replayed ones).
     pub fn create_calls(&self) -> Vec<super::scripting::CreateCall> {
         self.script().creates()

@@ -130,6 +130,9 @@ pub async fn created_of(r: reqwest::Response) -> Created {
 
 /// SDK configuration a test would write by hand: region, fake static credentials, the
 /// stub as endpoint, and quick retries (2 attempts) so throttling tests stay fast.
+/// The secret key of the tests' credentials; the stub checks every signature with it.
+pub const SECRET_KEY: &str = "not-a-real-secret";
+
 pub fn sdk_config(endpoint: &str) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -137,7 +140,7 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
         .endpoint_url(endpoint)
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "AKIDLIVENESSTEST",
-            "not-a-real-secret",
+            SECRET_KEY,
             None,
             None,
             "tests",
@@ -218,7 +221,9 @@ pub async fn start(flags: &[&str]) -> Api {
 /// Like [`start`], with a hand-made SDK configuration.
 pub async fn start_with(flags: &[&str], stub: RekognitionStub, sdk: SdkConfig) -> Api {
     let config = config(flags);
-    let sessions = AwsRekognition::new(&sdk, CreateSettings::from(&config), config.request_timeout);
+    stub.handle().require_signatures_with(SECRET_KEY);
+    let sessions = AwsRekognition::new(&sdk, CreateSettings::from(&config), config.request_timeout)
+        .expect("a client for the stub");
     let listeners = Listeners::bind(&config).await.unwrap();
     let base = format!("http://{}", listeners.public_addr().unwrap());
     let metrics_base = format!("http://{}", listeners.metrics_addr().unwrap());
