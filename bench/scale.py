@@ -231,6 +231,9 @@ def main():
         kubectl("delete", "lva", "--all", "-n", NS, "--wait=false")
         delete_s = wait("every app gone", lambda: ready_count()[1] == 0, TIMEOUT)
         deleted = metrics(addr)
+        # What the operator still holds with no app left: per-app state it forgot is gone,
+        # what stays is the allocator's and the runtime's.
+        rss_deleted = rss_mb(operator.pid)
         pools_left, roles_left = aws_left()
         report = {
             "apps": N,
@@ -244,7 +247,12 @@ def main():
             "steady_state_one_resync": cost(steady_from, steady_to, N),
             "delete_all_seconds": round(delete_s, 1),
             "delete": cost(steady_to, deleted, N),
-            "rss_mb": {"idle": rss_idle, "converged": rss_converged, "steady": rss_steady},
+            "rss_mb": {
+                "idle": rss_idle,
+                "converged": rss_converged,
+                "steady": rss_steady,
+                "after_delete": rss_deleted,
+            },
             "aws_left": {"identity_pools": pools_left, "roles": roles_left},
             "operator_log": logfile.name,
         }
