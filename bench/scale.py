@@ -200,7 +200,7 @@ def main():
             "--aws-requests-per-second", BUDGET, "--log-format", "json", *EXTRA,
         ],
         stdout=logfile, stderr=subprocess.STDOUT,
-        env={**os.environ, "RUST_LOG": os.environ.get("OPERATOR_LOG", "warn")},
+        env=operator_env(),
     )
     try:
         wait("the operator's /metrics", lambda: _up(addr), 30)
@@ -261,6 +261,16 @@ def main():
         operator.terminate()
         operator.wait(timeout=30)
         subprocess.run(["kubectl", "delete", "namespace", NS, "--wait=false"], capture_output=True)
+
+
+def operator_env():
+    """The shell's environment as a pod would have it: without RUST_BACKTRACE, which
+    developer shells often set. With it, an error printed with its backtrace (the one the
+    operator exits with) loads the binary's debug info to symbolize it: 25 MB of heap more
+    in heaptrack's peak, at exit."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")}
+    env["RUST_LOG"] = os.environ.get("OPERATOR_LOG", "warn")
+    return env
 
 
 def _up(addr):

@@ -261,7 +261,8 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-fn source_chain(err: &dyn std::error::Error) -> String {
+/// An error and its causes on one line (`outer: inner: innermost`), for logs and messages.
+pub fn source_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -9,7 +9,6 @@
 //! the SDK's signer; credentials come from the SDK configuration's chain; retries follow its
 //! retry configuration (standard mode: attempts, jittered exponential backoff).
 
-use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_rekognition::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
@@ -32,6 +31,7 @@ use super::{
     AwsError, AwsErrorKind, CreateSettings, CreatedSession, LivenessSessions, Operation,
     SessionResults,
 };
+use crate::aws::error::source_chain;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The SigV4 signing name of Rekognition.
@@ -264,14 +264,10 @@ fn transport(error: reqwest::Error) -> Failure {
     } else {
         AwsErrorKind::Unreachable
     };
-    let mut detail = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
+    Failure {
+        kind,
+        detail: source_chain(&error),
     }
-    Failure { kind, detail }
 }
 
 /// The endpoint the SDK would call, by its own rules: a service-specific override
