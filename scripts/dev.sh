@@ -55,7 +55,7 @@ wait_http() { # url what log
 }
 
 # The emulator writes its self-signed certificate next to the assets directory;
-# liveness-api's AWS SDK trusts it through SSL_CERT_FILE.
+# liveness-api's HTTPS client (rustls, the system's roots) trusts it through SSL_CERT_FILE.
 cert="$assets/../emulator-cert.pem"
 rm -f "$cert"
 "$CARGO_TARGET_DIR/debug/liveness-emulator" --listen "127.0.0.1:$EMULATOR_PORT" \
