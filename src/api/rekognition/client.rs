@@ -139,6 +139,10 @@ impl AwsRekognition {
         let request = self.signed(operation, body, &identity)?;
         let response = self.http.execute(request).await.map_err(transport)?;
         let status = response.status();
+        if status.is_success() {
+            return response.bytes().await.map_err(transport);
+        }
+        // Only an error answer needs its headers; reading the body consumes the response.
         let header = |name: &str| {
             let value = response.headers().get(name)?;
             value.to_str().ok().map(str::to_owned)
@@ -146,9 +150,6 @@ impl AwsRekognition {
         let request_id = header("x-amzn-requestid");
         let error_type = header("x-amzn-errortype");
         let body = response.bytes().await.map_err(transport)?;
-        if status.is_success() {
-            return Ok(body);
-        }
         let envelope = ErrorEnvelope::parse(error_type.as_deref(), &body);
         let kind = match envelope.code.as_deref().map(AwsErrorKind::from_code) {
             Some(kind) if kind != AwsErrorKind::Other => kind,
