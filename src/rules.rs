@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 /// A Face Liveness session expires this long after `CreateFaceLivenessSession`.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
@@ -280,7 +280,7 @@ pub fn output_bucket_pattern(pattern: &str) -> Result<&str, String> {
 pub fn output_bucket_allowed(bucket: &str, namespace: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|pattern| {
         let expanded =
-            regex::escape(&pattern.replace("{namespace}", namespace)).replace(r"\*", ".*");
+            regex_lite::escape(&pattern.replace("{namespace}", namespace)).replace(r"\*", ".*");
         Regex::new(&format!("^{expanded}$")).is_ok_and(|re| re.is_match(bucket))
     })
 }

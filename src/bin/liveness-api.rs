@@ -4,10 +4,20 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use liveness_operator::api::{self, Args, Config, config};
-use liveness_operator::logging;
+use liveness_operator::{logging, memory};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    memory::limit_arenas(memory::API_ARENAS);
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(err) => {
+            eprintln!("liveness-api: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err) => {
@@ -32,6 +42,7 @@ async fn main() -> ExitCode {
         }
     };
     logging::init(config.log_format);
+    memory::spawn_trimmer(memory::TRIM_PERIOD);
     match api::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

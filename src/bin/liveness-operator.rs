@@ -5,14 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use liveness_operator::bootstrap;
 use liveness_operator::plan::{kube::DEFAULT_API_IMAGE, render};
-
-/// glibc's malloc keeps what a burst freed (a thousand apps' watch events, a bulk IAM
-/// read) in per-thread arenas, so the operator's RSS stayed at its peak; mimalloc returns
-/// freed pages to the system (README § Scale has the figures).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use liveness_operator::{bootstrap, memory};
 
 #[derive(Parser)]
 #[command(
@@ -98,9 +92,12 @@ struct PlanArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    memory::limit_arenas(memory::OPERATOR_ARENAS);
     match Cli::parse().command {
-        Command::Run(config) => tokio::runtime::Runtime::new()?
-            .block_on(liveness_operator::controller::start(*config))?,
+        Command::Run(config) => tokio::runtime::Runtime::new()?.block_on(async {
+            memory::spawn_trimmer(memory::TRIM_PERIOD);
+            liveness_operator::controller::start(*config).await
+        })?,
         Command::Crd => print!("{}", liveness_operator::crd::crd_yaml()),
         Command::Plan(args) => print!("{}", plan(args)?),
         Command::Bootstrap(args) => {
