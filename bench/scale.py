@@ -102,15 +102,20 @@ def peak_rate(samples):
     return peak
 
 
-def rss_mb(pid):
+def rss_mb(pid, addr):
     """VmRSS, and its heap-and-stack (RssAnon) and mapped-file (RssFile: the binary's code)
-    parts, in MB."""
+    parts, in MB; with malloc's own account from /metrics: what it has handed out (HeapInUse)
+    and holds free (HeapFree)."""
     out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key = line.split(":", 1)[0]
             if key in ("VmRSS", "RssAnon", "RssFile"):
                 out[key] = round(int(line.split()[1]) / 1024, 1)
+    body = urllib.request.urlopen(f"http://{addr}/metrics", timeout=10).read().decode()
+    for state, key in (("in_use", "HeapInUse"), ("free", "HeapFree")):
+        if m := re.search(rf'^liveness_operator_heap_bytes\{{state="{state}"\}} (\S+)$', body, re.M):
+            out[key] = round(float(m[1]) / 1048576, 1)
     return out
 
 
@@ -205,7 +210,7 @@ def main():
     try:
         wait("the operator's /metrics", lambda: _up(addr), 30)
         idle = metrics(addr)
-        rss_idle = rss_mb(operator.pid)
+        rss_idle = rss_mb(operator.pid, addr)
         log(f"applying {N} apps")
         manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": [app(i) for i in range(N)]})
         start = time.monotonic()
@@ -218,14 +223,14 @@ def main():
 
         converge_s = wait(f"{N} apps Ready", ready_sampled, TIMEOUT)
         converged = metrics(addr)
-        rss_converged = rss_mb(operator.pid)
+        rss_converged = rss_mb(operator.pid, addr)
         log(f"all Ready after {converge_s:.1f}s; settling, then one resync ({RESYNC}s) of steady state")
         # The last reconciles of the burst (status writes waking their app once more) finish.
         time.sleep(5)
         steady_from = metrics(addr)
         time.sleep(RESYNC)
         steady_to = metrics(addr)
-        rss_steady = rss_mb(operator.pid)
+        rss_steady = rss_mb(operator.pid, addr)
         log("deleting every app")
         start = time.monotonic()
         kubectl("delete", "lva", "--all", "-n", NS, "--wait=false")
@@ -233,7 +238,7 @@ def main():
         deleted = metrics(addr)
         # What the operator still holds with no app left: per-app state it forgot is gone,
         # what stays is the allocator's and the runtime's.
-        rss_deleted = rss_mb(operator.pid)
+        rss_deleted = rss_mb(operator.pid, addr)
         pools_left, roles_left = aws_left()
         report = {
             "apps": N,

@@ -53,6 +53,33 @@ pub fn trim() -> bool {
     }
 }
 
+/// What malloc holds, in bytes: handed out (`in_use`, large mmapped blocks included) and
+/// free inside its arenas (`free`: what a trim may return, if it spans whole pages). RSS
+/// well above `in_use` with `free` small means code and stacks; with `free` large,
+/// fragmentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heap {
+    pub in_use: u64,
+    pub free: u64,
+}
+
+/// malloc's own account of the heap; `None` where that is not glibc.
+pub fn heap() -> Option<Heap> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 (glibc ≥ 2.33) only reads malloc's statistics under its locks.
+        let info = unsafe { libc::mallinfo2() };
+        Some(Heap {
+            in_use: (info.uordblks + info.hblkhd) as u64,
+            free: info.fordblks as u64,
+        })
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
+
 /// Trims every `period` for as long as the runtime runs.
 pub fn spawn_trimmer(period: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

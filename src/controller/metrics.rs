@@ -127,6 +127,35 @@ impl Collector for AwsBudget {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+/// Exposes malloc's account of the heap ([`crate::memory::heap`]) as
+/// `liveness_operator_heap_bytes{state="in_use"|"free"}`, read at scrape time: beside the
+/// process's RSS it tells live data from memory the allocator holds.
+#[derive(Debug)]
+struct HeapBytes;
+
+impl Collector for HeapBytes {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(heap) = crate::memory::heap() else {
+            return Ok(());
+        };
+        let mut family = encoder.encode_descriptor(
+            "heap_bytes",
+            "Bytes malloc has handed out (in_use) and holds free in its arenas (free)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (state, bytes) in [("in_use", heap.in_use), ("free", heap.free)] {
+            ConstGauge::new(bytes as i64).encode(family.encode_family(&StateLabel { state })?)?;
+        }
+        Ok(())
+    }
+}
+
 impl Metrics {
     /// Adds the request budget's figures, read from `budget` at scrape time.
     pub fn with_budget(mut self, budget: Budget) -> Self {
@@ -153,6 +182,7 @@ impl Metrics {
             duration.clone(),
         );
         registry.register_collector(Box::new(AwsCalls(calls)));
+        registry.register_collector(Box::new(HeapBytes));
         let leader = Gauge::default();
         registry.register(
             "leader",
@@ -237,6 +267,22 @@ async fn readyz(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn the_heap_is_shown_in_use_and_free() {
+        let text = Metrics::new(Calls::new()).render();
+        for state in ["in_use", "free"] {
+            let prefix = format!("liveness_operator_heap_bytes{{state=\"{state}\"}} ");
+            let bytes: i64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .unwrap_or_else(|| panic!("{prefix} missing from:\n{text}"))
+                .parse()
+                .unwrap();
+            assert!(bytes >= 0, "{state}: {bytes}");
+        }
+    }
 
     #[test]
     fn the_budget_shows_requests_waits_throttling_and_rate_per_service() {
