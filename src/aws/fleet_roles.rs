@@ -12,7 +12,7 @@
 //! the bulk read fails (say, the operator's policy does not allow it): the pass then reads
 //! each role as before, and the bulk read is tried again after `max_age`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,9 @@ pub(crate) struct RoleDetail {
     /// so `false` means "none, or not reported" (some emulators never report it), and the
     /// boundary is then read with GetRole.
     pub boundary_reported: bool,
-    /// Inline policies by name.
-    pub inline: BTreeMap<String, DocumentDigest>,
+    /// Inline policies: name and digest. A slice, not a map: a role of ours has one, and a
+    /// B-tree leaf reserves room for eleven (the read holds every role of the cluster).
+    pub inline: Box<[(String, DocumentDigest)]>,
     /// ARNs of attached managed policies.
     pub attached: Vec<String>,
 }
@@ -141,6 +142,9 @@ impl FleetRoles {
         E: std::fmt::Display,
     {
         let started = Instant::now();
+        // The expired read goes before the new one is taken, not after: two whole reads of
+        // the cluster's roles never sit in memory side by side.
+        lock(&self.current).take();
         let roles = match read().await {
             Ok(roles) => Some(roles),
             Err(error) => {

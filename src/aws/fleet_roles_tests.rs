@@ -15,7 +15,7 @@ fn role(name: &str) -> RoleDetail {
             tags: BTreeMap::new(),
         },
         boundary_reported: false,
-        inline: BTreeMap::new(),
+        inline: Box::default(),
         attached: Vec::new(),
     }
 }
@@ -131,4 +131,27 @@ async fn concurrent_checks_wait_for_one_bulk_read() {
             .count(),
         3
     );
+}
+
+#[tokio::test]
+async fn an_expired_read_is_dropped_before_the_next_one_is_taken() {
+    let fleet = FleetRoles::new(Some(Duration::ZERO));
+    let reads = AtomicUsize::new(0);
+    fleet.seen("a", reader(&reads, &["a"])).await;
+    let first = Arc::downgrade(lock(&fleet.current).as_ref().expect("a read is kept"));
+    let first_alive_during_second_read = AtomicUsize::new(0);
+    fleet
+        .seen("a", || {
+            if first.upgrade().is_some() {
+                first_alive_during_second_read.fetch_add(1, Ordering::SeqCst);
+            }
+            reader(&reads, &["a"])()
+        })
+        .await;
+    assert_eq!(
+        first_alive_during_second_read.load(Ordering::SeqCst),
+        0,
+        "the first read was still in memory while the second was taken"
+    );
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
 }

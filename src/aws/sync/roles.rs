@@ -2,8 +2,6 @@
 //! single inline policy; remove what someone added; drop a guest role no longer wanted.
 //! A role the shared bulk read shows in sync costs no call of its own.
 
-use std::collections::BTreeMap;
-
 use crate::names::RoleKind;
 use crate::plan::aws::{DesiredAws, RolePlan, TAG_OWNER_UID};
 use crate::plan::trust::{PoolId, TrustPolicy};
@@ -146,12 +144,7 @@ impl Run<'_> {
                 None => return Ok(None),
             }
         };
-        let only_our_policy = |inline: &BTreeMap<String, DocumentDigest>| {
-            inline.len() == 1
-                && inline
-                    .get(plan.policy_name)
-                    .is_some_and(|doc| plan.policy.same_as(*doc))
-        };
+        let only_our_policy = |inline: &[(String, DocumentDigest)]| matches!(inline, [(name, doc)] if name == plan.policy_name && plan.policy.same_as(*doc));
         let in_sync = desired.owns(&role.tags)
             && role.path == plan.path
             && boundary_in_place(plan, &role)
