@@ -21,7 +21,7 @@ pub const OPERATOR_ARENAS: i32 = 2;
 
 /// Arenas liveness-api may use. Its allocations are small and short-lived, served by each
 /// thread's cache in front of the arena: one arena held the same request rate as two in the
-/// endpoint benchmark, at 0.7 MB less peak RSS (bench/README.md).
+/// endpoint benchmark, at up to 0.8 MB less peak RSS (bench/README.md).
 pub const API_ARENAS: i32 = 1;
 
 /// How often freed pages are handed back. A trim walks the free chunks of every arena
@@ -99,9 +99,9 @@ mod tests {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
     fn a_trim_after_a_freed_burst_hands_pages_back() {
-        // Many small blocks (below the mmap threshold, so they live in an arena), every
-        // other one kept: the freed half sits between live blocks, where only a trim that
-        // walks the free lists can return it.
+        // Many small blocks (below the mmap threshold, so they live in an arena), one in 64
+        // kept: the freed runs of whole pages sit between live blocks, where only a trim
+        // that walks the free lists can return them.
         let blocks: Vec<Vec<u8>> = (0..20_000).map(|i| vec![i as u8; 1_000]).collect();
         let kept: Vec<Vec<u8>> = blocks
             .into_iter()

@@ -144,7 +144,10 @@ impl Run<'_> {
                 None => return Ok(None),
             }
         };
-        let only_our_policy = |inline: &[(String, DocumentDigest)]| matches!(inline, [(name, doc)] if name == plan.policy_name && plan.policy.same_as(*doc));
+        let only_our_policy = |inline: &[(String, DocumentDigest)]| match inline {
+            [(name, doc)] => name == plan.policy_name && plan.policy.same_as(*doc),
+            _ => false,
+        };
         let in_sync = desired.owns(&role.tags)
             && role.path == plan.path
             && boundary_in_place(plan, &role)
