@@ -16,6 +16,7 @@
 //! - [`aws`]: the AWS trait and its aws-sdk implementation (ensure, observe, delete).
 //! - [`bootstrap`]: `liveness-operator bootstrap`, the boundary policy and the operator's
 //!   IRSA role made once per cluster, before the chart.
+//! - [`fingerprint`]: 16-byte stand-ins for strings the operator only needs to recognise.
 //! - [`memory`]: glibc's malloc kept close to the live heap (few arenas, periodic trim).
 //! - [`emulator`]: the offline Face Liveness emulator (`liveness-emulator`) and the tests'
 //!   Rekognition stub, one session store for both.
@@ -28,6 +29,7 @@ pub mod controller;
 pub mod crd;
 pub mod emulator;
 pub mod env;
+pub mod fingerprint;
 pub mod ids;
 pub mod logging;
 pub mod memory;

@@ -12,26 +12,93 @@
 //! the bulk read fails (say, the operator's policy does not allow it): the pass then reads
 //! each role as before, and the bulk read is tried again after `max_age`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::iam::ObservedRole;
+use crate::fingerprint::Fingerprint;
 use crate::plan::policy::DocumentDigest;
 
-/// A role as the bulk read reports it.
-#[derive(Clone, Debug)]
-pub(crate) struct RoleDetail {
-    pub role: ObservedRole,
-    /// Whether the read reported the permissions boundary: AWS does when the role has one,
-    /// so `false` means "none, or not reported" (some emulators never report it), and the
-    /// boundary is then read with GetRole.
-    pub boundary_reported: bool,
-    /// Inline policies: name and digest. A slice, not a map: a role of ours has one, and a
-    /// B-tree leaf reserves room for eleven (the read holds every role of the cluster).
-    pub inline: Box<[(String, DocumentDigest)]>,
-    /// ARNs of attached managed policies.
-    pub attached: Vec<String>,
+/// The bulk read: each role's facts, by [`role_key`] of its name.
+pub(crate) type Roles = HashMap<Fingerprint, RoleFacts>;
+
+/// The key of role `name` in [`Roles`]. Were two names to share one, a role would be
+/// compared with the other's facts and found out of sync: read again, never written.
+pub(crate) fn role_key(name: &str) -> Fingerprint {
+    Fingerprint::of_strs(&[name])
+}
+
+/// A role as the bulk read reports it, kept as the facts that proving it in sync compares,
+/// each a fingerprint: a few hundred bytes a role where its strings, tags and policy
+/// digests were 1.5 KB (heaptrack at 300 apps), and the read holds every role of the
+/// cluster for a whole resync.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RoleFacts {
+    /// Its ARN and path ([`RoleFacts::place`]).
+    pub place: Fingerprint,
+    /// Its permissions boundary's ARN ([`RoleFacts::boundary`]), when reported: AWS reports
+    /// it when the role has one, so `None` means "none, or not reported" (some emulators
+    /// never report it), and the boundary is then read with GetRole.
+    pub boundary: Option<Fingerprint>,
+    /// Its trust policy.
+    pub trust: DocumentDigest,
+    /// Its inline policies, names and documents ([`RoleFacts::inline`]).
+    pub inline: Fingerprint,
+    /// Whether any managed policy is attached.
+    pub attached: bool,
+    /// Each tag, key and value ([`RoleFacts::tag`]).
+    pub tags: Box<[Fingerprint]>,
+}
+
+impl RoleFacts {
+    /// The facts of a role read with GetRole, with the policies as the bulk read saw them.
+    pub fn of_role(role: &ObservedRole, inline: Fingerprint, attached: bool) -> Self {
+        RoleFacts {
+            place: Self::place(&role.arn, &role.path),
+            boundary: role.boundary.as_deref().map(Self::boundary),
+            trust: role.trust,
+            inline,
+            attached,
+            tags: role.tags.iter().map(|(k, v)| Self::tag(k, v)).collect(),
+        }
+    }
+
+    /// The fingerprint of a role's ARN and path.
+    pub fn place(arn: &str, path: &str) -> Fingerprint {
+        Fingerprint::of_strs(&["place", arn, path])
+    }
+
+    /// The fingerprint of a permissions boundary's ARN.
+    pub fn boundary(arn: &str) -> Fingerprint {
+        Fingerprint::of_strs(&["boundary", arn])
+    }
+
+    /// The fingerprint of one tag.
+    pub fn tag(key: &str, value: &str) -> Fingerprint {
+        Fingerprint::of_strs(&["tag", key, value])
+    }
+
+    /// The fingerprint of a role's inline policies, in the order given (IAM lists them by
+    /// name); a document that did not parse counts as none, so never as one of ours.
+    pub fn inline<'a>(
+        policies: impl IntoIterator<Item = (&'a str, DocumentDigest)>,
+    ) -> Fingerprint {
+        let mut parts: Vec<Vec<u8>> = vec![b"inline".to_vec()];
+        for (name, document) in policies {
+            parts.push(name.as_bytes().to_vec());
+            parts.push(document.bytes().map_or_else(Vec::new, |d| d.to_vec()));
+        }
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        Fingerprint::of(&parts)
+    }
+
+    /// Whether the role carries every one of `tags`, with the same value (others' tags
+    /// beside them are theirs to keep).
+    pub fn has_tags(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.iter()
+            .all(|(k, v)| self.tags.contains(&Self::tag(k, v)))
+    }
 }
 
 /// What the shared read says about one role.
@@ -42,13 +109,13 @@ pub(crate) enum Seen {
     /// The read holds no role of that name (and this process has not written one since).
     Absent,
     /// The role as of the read.
-    Present(Box<RoleDetail>),
+    Present(RoleFacts),
 }
 
 struct Snapshot {
     started: Instant,
     /// `None`: the read failed; try again after `max_age`.
-    roles: Option<HashMap<String, RoleDetail>>,
+    roles: Option<Roles>,
 }
 
 /// The shared read and what this process wrote since.
@@ -99,7 +166,7 @@ impl FleetRoles {
     pub async fn seen<F, Fut, E>(&self, name: &str, read: F) -> Seen
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<HashMap<String, RoleDetail>, E>>,
+        Fut: Future<Output = Result<Roles, E>>,
         E: std::fmt::Display,
     {
         let Some(max_age) = self.max_age else {
@@ -121,9 +188,9 @@ impl FleetRoles {
         let written_since = lock(&self.written)
             .get(name)
             .is_some_and(|at| *at + PROPAGATION >= snapshot.started);
-        match roles.get(name) {
+        match roles.get(&role_key(name)) {
             _ if written_since => Seen::Unknown,
-            Some(detail) => Seen::Present(Box::new(detail.clone())),
+            Some(facts) => Seen::Present(facts.clone()),
             None => Seen::Absent,
         }
     }
@@ -138,7 +205,7 @@ impl FleetRoles {
     async fn take<F, Fut, E>(&self, read: F) -> Arc<Snapshot>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<HashMap<String, RoleDetail>, E>>,
+        Fut: Future<Output = Result<Roles, E>>,
         E: std::fmt::Display,
     {
         let started = Instant::now();

@@ -3,7 +3,7 @@
 //! read ([`FleetRoles`]) which role it touched.
 //! Decisions (what to change) live in [`super::sync`]; this file only talks to IAM.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_iam::Client;
@@ -14,7 +14,7 @@ use crate::plan::policy::{DocumentDigest, PolicyDocument};
 use crate::plan::trust::TrustPolicy;
 
 use super::error::{AwsError, NotFoundIsNone};
-use super::fleet_roles::{FleetRoles, RoleDetail, Seen};
+use super::fleet_roles::{FleetRoles, RoleFacts, Roles, Seen, role_key};
 use crate::names::IAM_PATH_ROOT;
 
 /// A role as IAM reports it.
@@ -85,31 +85,27 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn detail(role: &aws_sdk_iam::types::RoleDetail) -> RoleDetail {
-    let boundary = boundary_arn(role.permissions_boundary());
-    RoleDetail {
-        boundary_reported: boundary.is_some(),
-        role: ObservedRole {
-            arn: role.arn().unwrap_or_default().into(),
-            path: role.path().unwrap_or_default().into(),
-            boundary,
-            trust: DocumentDigest::of_aws(role.assume_role_policy_document().unwrap_or("")),
-            tags: tag_map(role.tags()),
-        },
-        inline: role
-            .role_policy_list()
+fn facts(role: &aws_sdk_iam::types::RoleDetail) -> RoleFacts {
+    RoleFacts {
+        place: RoleFacts::place(
+            role.arn().unwrap_or_default(),
+            role.path().unwrap_or_default(),
+        ),
+        boundary: boundary_arn(role.permissions_boundary())
+            .as_deref()
+            .map(RoleFacts::boundary),
+        trust: DocumentDigest::of_aws(role.assume_role_policy_document().unwrap_or("")),
+        inline: RoleFacts::inline(role.role_policy_list().iter().map(|p| {
+            (
+                p.policy_name().unwrap_or_default(),
+                DocumentDigest::of_aws(p.policy_document().unwrap_or_default()),
+            )
+        })),
+        attached: !role.attached_managed_policies().is_empty(),
+        tags: role
+            .tags()
             .iter()
-            .filter_map(|p| {
-                Some((
-                    p.policy_name()?.to_string(),
-                    DocumentDigest::of_aws(p.policy_document()?),
-                ))
-            })
-            .collect(),
-        attached: role
-            .attached_managed_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .map(|t| RoleFacts::tag(t.key(), t.value()))
             .collect(),
     }
 }
@@ -122,7 +118,7 @@ impl Iam {
 
     /// Every role under the operator's IAM path, by name (GetAccountAuthorizationDetails,
     /// roles only, all pages; IAM cannot filter it by path, so that is done here).
-    async fn operator_roles(&self) -> Result<HashMap<String, RoleDetail>, AwsError> {
+    async fn operator_roles(&self) -> Result<Roles, AwsError> {
         let mut pages = self
             .client
             .get_account_authorization_details()
@@ -132,14 +128,14 @@ impl Iam {
             .max_items(100)
             .into_paginator()
             .send();
-        let mut roles = HashMap::new();
+        let mut roles = Roles::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(sdk("iam:GetAccountAuthorizationDetails", "*"))?;
             roles.extend(
                 page.role_detail_list()
                     .iter()
                     .filter(|role| role.path().is_some_and(|p| p.starts_with(IAM_PATH_ROOT)))
-                    .filter_map(|role| Some((role.role_name()?.to_string(), detail(role)))),
+                    .filter_map(|role| Some((role_key(role.role_name()?), facts(role)))),
             );
         }
         roles.shrink_to_fit();

@@ -25,9 +25,11 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 
 use super::endpoint;
+use crate::fingerprint::Fingerprint;
 
-/// Kind, namespace and name of an owned object.
-type Key = (String, String, String);
+/// Kind, namespace and name of an owned object, as a fingerprint: a thousand apps own five
+/// thousand objects, and three strings an entry were most of this map.
+type Key = Fingerprint;
 
 /// What of an owned object the app depends on, as a digest: two versions with the same
 /// digest are the same to the reconcile, so a change between them starts none.
@@ -143,11 +145,11 @@ fn key<K: Resource>(object: &K) -> Key
 where
     K::DynamicType: Default,
 {
-    (
-        K::kind(&K::DynamicType::default()).into_owned(),
-        object.namespace().unwrap_or_default(),
-        object.name_any(),
-    )
+    Fingerprint::of_strs(&[
+        &K::kind(&K::DynamicType::default()),
+        &object.namespace().unwrap_or_default(),
+        &object.name_any(),
+    ])
 }
 
 /// A write of one owned object in flight (from [`OwnWrites::writing`]). Dropped without
@@ -185,7 +187,7 @@ impl OwnWrites {
         K::DynamicType: Default,
     {
         let key = key(object);
-        lock(&self.entries).insert(key.clone(), Entry::Writing { seen: None });
+        lock(&self.entries).insert(key, Entry::Writing { seen: None });
         Write {
             writes: self,
             key: Some(key),
@@ -198,16 +200,16 @@ impl OwnWrites {
     where
         K::DynamicType: Default,
     {
-        let digest = object.relevant_digest();
+        let (digest, key) = (object.relevant_digest(), key(object));
         let mut entries = lock(&self.entries);
-        match entries.get_mut(&key(object)) {
+        match entries.get_mut(&key) {
             Some(Entry::Writing { seen }) => {
                 *seen = Some(digest);
                 false
             }
             Some(Entry::Known(known)) => std::mem::replace(known, digest) != digest,
             None => {
-                entries.insert(key(object), Entry::Known(digest));
+                entries.insert(key, Entry::Known(digest));
                 true
             }
         }

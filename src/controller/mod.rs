@@ -145,8 +145,18 @@ pub async fn run(config: OperatorConfig, client: Client, ctx: Arc<Context>) -> a
             None => std::future::pending().await,
         }
     };
+    // Series of events stop being counted on after a few minutes, also when no event
+    // comes to push them out (a fleet in steady state publishes none).
+    let forget_old_events = async {
+        let mut every = tokio::time::interval(recorder::FORGET_PERIOD);
+        loop {
+            every.tick().await;
+            ctx.recorder.forget_old();
+        }
+    };
     let result = tokio::select! {
         _ = controllers => Ok(()),
+        _ = forget_old_events => Ok(()),
         _ = shutdown_signal() => Ok(()),
         _ = lost_leadership => Err(anyhow::anyhow!("lost leadership; exiting so a new leader can take over")),
     };

@@ -4,8 +4,11 @@
 //!
 //! kube's recorder keeps every event of the last six minutes whole, in a table that never
 //! shrinks: a thousand new apps publish five thousand events, which kept 12 MB for the
-//! life of the process (measured with heaptrack, README § Scale). This one keeps about a
-//! hundred bytes an event and gives the table back when the burst has aged out.
+//! life of the process (measured with heaptrack, README § Scale). This one keeps a
+//! fingerprint of the series, the event's name, its count and time (about a hundred bytes
+//! an event), forgets series once they are too old to be counted on, also when nothing is
+//! published (the operator calls [`EventRecorder::forget_old`] every minute), and gives the
+//! table back when the burst has aged out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,8 +21,13 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
 
+use crate::fingerprint::Fingerprint;
+
 /// Repeats within this long of the last one are counted in its series (kube's value).
 const SERIES_TTL: SignedDuration = SignedDuration::from_mins(6);
+
+/// How often the operator drops series older than [`SERIES_TTL`] when nothing is published.
+pub const FORGET_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Normal or Warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,18 +60,20 @@ pub struct Occurrence<'a> {
 
 /// What makes two events one series: the object, the type, the reason and the action (as
 /// for kube; the reporter is the recorder's own).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct SeriesKey {
-    regarding_uid: String,
-    type_: EventType,
-    reason: String,
-    action: String,
+fn series_key(regarding: &ObjectReference, what: &Occurrence<'_>) -> Fingerprint {
+    Fingerprint::of_strs(&[
+        regarding.uid.as_deref().unwrap_or_default(),
+        what.type_.as_str(),
+        what.reason,
+        what.action,
+    ])
 }
 
+/// A recent event: its name (in the namespace of the object it is about), how often it
+/// happened, and when last.
 #[derive(Debug)]
 struct Series {
-    namespace: String,
-    name: String,
+    name: Box<str>,
     count: i32,
     last: Timestamp,
 }
@@ -73,7 +83,7 @@ pub struct EventRecorder {
     client: Client,
     controller: String,
     instance: String,
-    recent: Mutex<HashMap<SeriesKey, Series>>,
+    recent: Mutex<HashMap<Fingerprint, Series>>,
 }
 
 impl EventRecorder {
@@ -100,14 +110,10 @@ impl EventRecorder {
         what: &Occurrence<'_>,
     ) -> Result<(), kube::Error> {
         let now = Timestamp::now();
-        let key = SeriesKey {
-            regarding_uid: regarding.uid.clone().unwrap_or_default(),
-            type_: what.type_,
-            reason: what.reason.to_string(),
-            action: what.action.to_string(),
-        };
+        let key = series_key(regarding, what);
+        let namespace = regarding.namespace.clone().unwrap_or_default();
         let repeat = self.forget_old_and_count(&key, now);
-        if let Some((namespace, name, count)) = repeat {
+        if let Some((name, count)) = repeat {
             let series =
                 json!({"series": EventSeries { count, last_observed_time: MicroTime(now) }});
             let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
@@ -120,12 +126,10 @@ impl EventRecorder {
             }
         }
         let event = self.event(regarding, what, now);
-        let namespace = event.metadata.namespace.clone().unwrap_or_default();
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let created = api.create(&PostParams::default(), &event).await?;
         let series = Series {
-            namespace,
-            name: created.metadata.name.unwrap_or_default(),
+            name: created.metadata.name.unwrap_or_default().into(),
             count: 1,
             last: now,
         };
@@ -133,22 +137,21 @@ impl EventRecorder {
         Ok(())
     }
 
-    /// Drops series older than [`SERIES_TTL`] (and the table's room, once most of it is
-    /// unused); counts `key` up if its series is recent: its namespace, name and count.
-    fn forget_old_and_count(
-        &self,
-        key: &SeriesKey,
-        now: Timestamp,
-    ) -> Option<(String, String, i32)> {
+    /// Drops series older than [`SERIES_TTL`], and the table's room once most of it is
+    /// unused.
+    pub fn forget_old(&self) {
+        forget_before(&mut self.recent(), Timestamp::now());
+    }
+
+    /// Drops old series (as [`Self::forget_old`]); counts `key` up if its series is recent:
+    /// its event's name and count.
+    fn forget_old_and_count(&self, key: &Fingerprint, now: Timestamp) -> Option<(String, i32)> {
         let mut recent = self.recent();
-        recent.retain(|_, series| series.last + SERIES_TTL > now);
-        if recent.capacity() > 64 && recent.len() < recent.capacity() / 4 {
-            recent.shrink_to_fit();
-        }
+        forget_before(&mut recent, now);
         let series = recent.get_mut(key)?;
         series.count += 1;
         series.last = now;
-        Some((series.namespace.clone(), series.name.clone(), series.count))
+        Some((series.name.to_string(), series.count))
     }
 
     fn event(&self, regarding: &ObjectReference, what: &Occurrence<'_>, now: Timestamp) -> Event {
@@ -171,7 +174,71 @@ impl EventRecorder {
         }
     }
 
-    fn recent(&self) -> std::sync::MutexGuard<'_, HashMap<SeriesKey, Series>> {
+    fn recent(&self) -> std::sync::MutexGuard<'_, HashMap<Fingerprint, Series>> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn forget_before(recent: &mut HashMap<Fingerprint, Series>, now: Timestamp) {
+    recent.retain(|_, series| series.last + SERIES_TTL > now);
+    if recent.capacity() > 64 && recent.len() < recent.capacity() / 4 {
+        recent.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(last: Timestamp) -> Series {
+        Series {
+            name: "app.1".into(),
+            count: 1,
+            last,
+        }
+    }
+
+    #[test]
+    fn series_too_old_to_be_counted_on_are_forgotten_and_their_room_given_back() {
+        let start = Timestamp::now();
+        let mut recent: HashMap<Fingerprint, Series> = (0..1000)
+            .map(|i| (Fingerprint::of_strs(&[&i.to_string()]), series(start)))
+            .collect();
+        let recent_one = Fingerprint::of_strs(&["recent"]);
+        recent.insert(recent_one, series(start + SignedDuration::from_mins(5)));
+
+        forget_before(&mut recent, start + SignedDuration::from_mins(5));
+        assert_eq!(recent.len(), 1001, "nothing is six minutes old yet");
+
+        forget_before(&mut recent, start + SERIES_TTL);
+        assert_eq!(recent.keys().collect::<Vec<_>>(), [&recent_one]);
+        assert!(recent.capacity() < 64, "capacity {}", recent.capacity());
+    }
+
+    #[test]
+    fn a_series_is_the_object_type_reason_and_action() {
+        let regarding = |uid: &str| ObjectReference {
+            uid: Some(uid.into()),
+            ..ObjectReference::default()
+        };
+        let what = |reason| Occurrence {
+            type_: EventType::Normal,
+            reason,
+            action: "IdentityPool",
+            note: "one note",
+        };
+        let key = series_key(&regarding("u1"), &what("Created"));
+        let other_note = Occurrence {
+            note: "another note",
+            ..what("Created")
+        };
+        assert_eq!(key, series_key(&regarding("u1"), &other_note));
+        assert_ne!(key, series_key(&regarding("u2"), &what("Created")));
+        assert_ne!(key, series_key(&regarding("u1"), &what("Updated")));
+        let warning = Occurrence {
+            type_: EventType::Warning,
+            ..what("Created")
+        };
+        assert_ne!(key, series_key(&regarding("u1"), &warning));
     }
 }

@@ -86,8 +86,13 @@ impl PolicyDocument {
 
     /// Whether the document `theirs` was taken of means the same policy.
     pub fn same_as(&self, theirs: DocumentDigest) -> bool {
+        theirs.0.is_some() && theirs == self.digest()
+    }
+
+    /// The digest of this document, as [`DocumentDigest::of_aws`] takes it of IAM's text.
+    pub fn digest(&self) -> DocumentDigest {
         let ours = serde_json::to_value(self).expect("a policy document serializes");
-        theirs.0 == Some(canonical_digest(ours))
+        DocumentDigest(Some(canonical_digest(ours)))
     }
 }
 
@@ -101,6 +106,11 @@ impl DocumentDigest {
     /// The digest of `aws_text` (URL-encoded or not).
     pub fn of_aws(aws_text: &str) -> Self {
         DocumentDigest(parse_aws_document(aws_text).map(canonical_digest))
+    }
+
+    /// The SHA-256, or `None` when the text did not parse.
+    pub fn bytes(&self) -> Option<&[u8; 32]> {
+        self.0.as_ref()
     }
 }
 

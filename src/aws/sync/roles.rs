@@ -8,10 +8,9 @@ use crate::plan::trust::{PoolId, TrustPolicy};
 
 use super::Run;
 use crate::aws::error::AwsError;
-use crate::aws::fleet_roles::Seen;
+use crate::aws::fleet_roles::{RoleFacts, Seen};
 use crate::aws::iam::ObservedRole;
 use crate::aws::{Action, AwsObject};
-use crate::plan::policy::DocumentDigest;
 
 fn boundary_in_place(plan: &RolePlan, role: &ObservedRole) -> bool {
     role.boundary.as_deref() == Some(plan.permissions_boundary.as_str())
@@ -30,6 +29,24 @@ fn tags_in_place(desired: &DesiredAws, role: &ObservedRole) -> bool {
 
 fn policy_in_place(plan: &RolePlan, document: &str) -> bool {
     plan.policy.same_as_aws(document)
+}
+
+/// Whether `facts` show the role as planned: its ARN and path, the cluster's boundary, the
+/// trust policy (when the pool is known), the app's tags (the owner's among them, so the
+/// app owns it), only its own inline policy, no managed one.
+fn shows_in_sync(
+    facts: &RoleFacts,
+    plan: &RolePlan,
+    trust: Option<&TrustPolicy>,
+    desired: &DesiredAws,
+) -> bool {
+    let only_our_policy = RoleFacts::inline([(plan.policy_name, plan.policy.digest())]);
+    facts.place == RoleFacts::place(&plan.arn, &plan.path)
+        && facts.boundary == Some(RoleFacts::boundary(&plan.permissions_boundary))
+        && trust.is_none_or(|t| t.document().same_as(facts.trust))
+        && facts.has_tags(&desired.tags)
+        && facts.inline == only_our_policy
+        && !facts.attached
 }
 
 impl Run<'_> {
@@ -133,29 +150,18 @@ impl Run<'_> {
         trust: Option<&TrustPolicy>,
     ) -> Result<Option<String>, AwsError> {
         let (iam, desired) = (self.iam, self.desired);
-        let Seen::Present(detail) = iam.seen(&plan.name).await else {
+        let Seen::Present(facts) = iam.seen(&plan.name).await else {
             return Ok(None);
         };
-        let role = if detail.boundary_reported {
-            detail.role
+        let facts = if facts.boundary.is_some() {
+            facts
         } else {
             match iam.get_role(&plan.name, &plan.arn).await? {
-                Some(role) => role,
+                Some(role) => RoleFacts::of_role(&role, facts.inline, facts.attached),
                 None => return Ok(None),
             }
         };
-        let only_our_policy = |inline: &[(String, DocumentDigest)]| match inline {
-            [(name, doc)] => name == plan.policy_name && plan.policy.same_as(*doc),
-            _ => false,
-        };
-        let in_sync = desired.owns(&role.tags)
-            && role.path == plan.path
-            && boundary_in_place(plan, &role)
-            && trust_in_place(trust, &role)
-            && tags_in_place(desired, &role)
-            && only_our_policy(&detail.inline)
-            && detail.attached.is_empty();
-        Ok(in_sync.then_some(role.arn))
+        Ok(shows_in_sync(&facts, plan, trust, desired).then(|| plan.arn.clone()))
     }
 
     async fn role_policies(&mut self, plan: &RolePlan, arn: &str) -> Result<(), AwsError> {
@@ -222,5 +228,136 @@ impl Run<'_> {
             .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::aws::desired_aws;
+    use crate::testing;
+
+    fn desired() -> DesiredAws {
+        let env = testing::operator_env("prod", "123456789012");
+        let app = testing::app(
+            "web",
+            "onboarding",
+            "0b6f-uid",
+            "{region: us-east-1, identityPool: {allowUnauthenticated: true}, endpoint: {auth: {mode: none}}}",
+        );
+        desired_aws(&testing::validated(&app, &env), &env)
+    }
+
+    /// The facts of the client role exactly as planned, with someone else's tag beside ours.
+    fn as_planned(desired: &DesiredAws, trust: &TrustPolicy) -> RoleFacts {
+        let plan = &desired.client_role;
+        RoleFacts {
+            place: RoleFacts::place(&plan.arn, &plan.path),
+            boundary: Some(RoleFacts::boundary(&plan.permissions_boundary)),
+            trust: trust.document().digest(),
+            inline: RoleFacts::inline([(plan.policy_name, plan.policy.digest())]),
+            attached: false,
+            tags: desired
+                .tags
+                .iter()
+                .map(|(k, v)| RoleFacts::tag(k, v))
+                .chain([RoleFacts::tag("cost-center", "42")])
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_a_role_exactly_as_planned_is_shown_in_sync() {
+        let desired = desired();
+        let plan = &desired.client_role;
+        let pool = PoolId::parse("us-east-1:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9").unwrap();
+        let trust = plan.trust_policy(&pool);
+        let facts = as_planned(&desired, &trust);
+        assert!(shows_in_sync(&facts, plan, Some(&trust), &desired));
+
+        let other_pool = PoolId::parse("us-east-1:11111111-4b5a-4978-8695-a4b3c2d1e0f9").unwrap();
+        let drifted: [(&str, RoleFacts); 8] = [
+            (
+                "path",
+                RoleFacts {
+                    place: RoleFacts::place(&plan.arn, "/elsewhere/"),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "no boundary",
+                RoleFacts {
+                    boundary: Some(RoleFacts::boundary("")),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "other boundary",
+                RoleFacts {
+                    boundary: Some(RoleFacts::boundary("arn:aws:iam::123456789012:policy/wide")),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "trust",
+                RoleFacts {
+                    trust: plan.trust_policy(&other_pool).document().digest(),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "inline",
+                RoleFacts {
+                    inline: RoleFacts::inline([(
+                        plan.policy_name,
+                        desired.backend_role.policy.digest(),
+                    )]),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "extra inline",
+                RoleFacts {
+                    inline: RoleFacts::inline([
+                        ("extra", plan.policy.digest()),
+                        (plan.policy_name, plan.policy.digest()),
+                    ]),
+                    ..facts.clone()
+                },
+            ),
+            (
+                "attached",
+                RoleFacts {
+                    attached: true,
+                    ..facts.clone()
+                },
+            ),
+            (
+                "owner",
+                RoleFacts {
+                    tags: desired
+                        .tags
+                        .iter()
+                        .map(|(k, v)| match k.as_str() {
+                            TAG_OWNER_UID => RoleFacts::tag(k, "another-uid"),
+                            _ => RoleFacts::tag(k, v),
+                        })
+                        .collect(),
+                    ..facts.clone()
+                },
+            ),
+        ];
+        for (what, drifted) in drifted {
+            assert!(
+                !shows_in_sync(&drifted, plan, Some(&trust), &desired),
+                "{what}"
+            );
+        }
+        // The pool not known yet: the trust policy is not compared.
+        let other_trust = RoleFacts {
+            trust: plan.trust_policy(&other_pool).document().digest(),
+            ..facts
+        };
+        assert!(shows_in_sync(&other_trust, plan, None, &desired));
     }
 }
