@@ -7,7 +7,7 @@ use liveness_operator::api::{self, Args, Config, config};
 use liveness_operator::{logging, memory};
 
 fn main() -> ExitCode {
-    memory::limit_arenas(memory::API_ARENAS);
+    memory::configure();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(serve()),
         Err(err) => {

@@ -92,7 +92,7 @@ struct PlanArgs {
 }
 
 fn main() -> anyhow::Result<()> {
-    memory::limit_arenas(memory::OPERATOR_ARENAS);
+    memory::configure();
     match Cli::parse().command {
         Command::Run(config) => tokio::runtime::Runtime::new()?.block_on(async {
             memory::spawn_trimmer(memory::TRIM_PERIOD);
