@@ -46,7 +46,8 @@ def main():
     print(f"Machine: {machine()}")
     print(
         f"Load: wrk, {threads} thread(s), {connections} connections, {duration} s per run, "
-        f"median of {rounds} rounds; both services call the same Rekognition stub on loopback."
+        f"median of {rounds} rounds; both services call the same Rekognition stub on loopback "
+        f"({os.environ.get('STUB_THREADS', '1')} runtime thread(s))."
     )
     print()
     print("| | liveness-api (Rust) | Next.js API route (JS SDK v3) | ratio |")
