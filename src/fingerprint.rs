@@ -15,10 +15,11 @@ use sha2::{Digest, Sha256};
 pub struct Fingerprint([u8; 16]);
 
 impl Fingerprint {
-    /// The fingerprint of `parts`, in order.
-    pub fn of(parts: &[&[u8]]) -> Self {
+    /// The fingerprint of `parts` (strings or bytes), in order.
+    pub fn of<P: AsRef<[u8]>>(parts: impl IntoIterator<Item = P>) -> Self {
         let mut hasher = Sha256::new();
         for part in parts {
+            let part = part.as_ref();
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part);
         }
@@ -26,12 +27,6 @@ impl Fingerprint {
         let mut bytes = [0; 16];
         bytes.copy_from_slice(&digest[..16]);
         Fingerprint(bytes)
-    }
-
-    /// The fingerprint of `parts`, strings.
-    pub fn of_strs(parts: &[&str]) -> Self {
-        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
-        Self::of(&parts)
     }
 }
 
@@ -51,35 +46,26 @@ mod tests {
     #[test]
     fn equal_parts_give_equal_fingerprints() {
         assert_eq!(
-            Fingerprint::of_strs(&["role", "a"]),
-            Fingerprint::of_strs(&["role", "a"])
+            Fingerprint::of(["role", "a"]),
+            Fingerprint::of(["role", "a"])
         );
         assert_eq!(
-            Fingerprint::of_strs(&["role", "a"]),
-            Fingerprint::of(&[b"role", b"a"])
+            Fingerprint::of(["role", "a"]),
+            Fingerprint::of([b"role".as_slice(), b"a"])
         );
     }
 
     #[test]
     fn where_the_parts_split_matters() {
         // Without the length prefix these two would hash the same bytes.
-        assert_ne!(
-            Fingerprint::of_strs(&["ab", "c"]),
-            Fingerprint::of_strs(&["a", "bc"])
-        );
-        assert_ne!(
-            Fingerprint::of_strs(&["a", ""]),
-            Fingerprint::of_strs(&["a"])
-        );
-        assert_ne!(
-            Fingerprint::of_strs(&["k", "v"]),
-            Fingerprint::of_strs(&["v", "k"])
-        );
+        assert_ne!(Fingerprint::of(["ab", "c"]), Fingerprint::of(["a", "bc"]));
+        assert_ne!(Fingerprint::of(["a", ""]), Fingerprint::of(["a"]));
+        assert_ne!(Fingerprint::of(["k", "v"]), Fingerprint::of(["v", "k"]));
     }
 
     #[test]
     fn it_prints_short() {
-        let printed = format!("{:?}", Fingerprint::of_strs(&["x"]));
+        let printed = format!("{:?}", Fingerprint::of(["x"]));
         assert_eq!(printed.chars().count(), 13, "{printed}");
     }
 }

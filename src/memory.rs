@@ -1,5 +1,5 @@
-//! Keeps a long-running process's heap close to what it holds: glibc's malloc, capped at a
-//! few arenas, with freed pages handed back to the system on a timer.
+//! Keeps a long-running process's heap close to what it holds: glibc's malloc with one
+//! arena and a fixed mmap threshold, and freed pages handed back to the system on a timer.
 //!
 //! Why: glibc gives each thread that allocates while another holds the lock an arena of
 //! its own (up to eight per core), and gives memory back only from the top of a heap, so
@@ -126,14 +126,13 @@ mod tests {
     fn a_large_block_freed_does_not_raise_the_mmap_threshold() {
         configure();
         let size = 1 << 20;
-        let mapped = || heap_mapped_bytes();
         drop(vec![1u8; size]);
         // glibc's own rule would now serve a block this size from the arena.
         let again = vec![2u8; size];
+        let mapped = heap_mapped_bytes();
         assert!(
-            mapped() >= size as u64,
-            "a 1 MB block allocated after one was freed is not mapped on its own ({} bytes mapped)",
-            mapped()
+            mapped >= size as u64,
+            "a 1 MB block allocated after one was freed is not mapped on its own ({mapped} bytes mapped)"
         );
         drop(again);
     }

@@ -26,7 +26,7 @@ pub(crate) type Roles = HashMap<Fingerprint, RoleFacts>;
 /// The key of role `name` in [`Roles`]. Were two names to share one, a role would be
 /// compared with the other's facts and found out of sync: read again, never written.
 pub(crate) fn role_key(name: &str) -> Fingerprint {
-    Fingerprint::of_strs(&[name])
+    Fingerprint::of([name])
 }
 
 /// A role as the bulk read reports it, kept as the facts that proving it in sync compares,
@@ -66,17 +66,17 @@ impl RoleFacts {
 
     /// The fingerprint of a role's ARN and path.
     pub fn place(arn: &str, path: &str) -> Fingerprint {
-        Fingerprint::of_strs(&["place", arn, path])
+        Fingerprint::of(["place", arn, path])
     }
 
     /// The fingerprint of a permissions boundary's ARN.
     pub fn boundary(arn: &str) -> Fingerprint {
-        Fingerprint::of_strs(&["boundary", arn])
+        Fingerprint::of(["boundary", arn])
     }
 
     /// The fingerprint of one tag.
     pub fn tag(key: &str, value: &str) -> Fingerprint {
-        Fingerprint::of_strs(&["tag", key, value])
+        Fingerprint::of(["tag", key, value])
     }
 
     /// The fingerprint of a role's inline policies, in the order given (IAM lists them by
@@ -84,13 +84,13 @@ impl RoleFacts {
     pub fn inline<'a>(
         policies: impl IntoIterator<Item = (&'a str, DocumentDigest)>,
     ) -> Fingerprint {
-        let mut parts: Vec<Vec<u8>> = vec![b"inline".to_vec()];
-        for (name, document) in policies {
-            parts.push(name.as_bytes().to_vec());
-            parts.push(document.bytes().map_or_else(Vec::new, |d| d.to_vec()));
+        let policies: Vec<(&str, DocumentDigest)> = policies.into_iter().collect();
+        let mut parts: Vec<&[u8]> = vec![b"inline"];
+        for (name, document) in &policies {
+            parts.push(name.as_bytes());
+            parts.push(document.bytes().map_or(&[], |d| d.as_slice()));
         }
-        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        Fingerprint::of(&parts)
+        Fingerprint::of(parts)
     }
 
     /// Whether the role carries every one of `tags`, with the same value (others' tags

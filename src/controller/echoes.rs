@@ -145,10 +145,10 @@ fn key<K: Resource>(object: &K) -> Key
 where
     K::DynamicType: Default,
 {
-    Fingerprint::of_strs(&[
-        &K::kind(&K::DynamicType::default()),
-        &object.namespace().unwrap_or_default(),
-        &object.name_any(),
+    Fingerprint::of([
+        K::kind(&K::DynamicType::default()).as_ref(),
+        object.namespace().unwrap_or_default().as_str(),
+        object.name_any().as_str(),
     ])
 }
 

@@ -61,7 +61,7 @@ pub struct Occurrence<'a> {
 /// What makes two events one series: the object, the type, the reason and the action (as
 /// for kube; the reporter is the recorder's own).
 fn series_key(regarding: &ObjectReference, what: &Occurrence<'_>) -> Fingerprint {
-    Fingerprint::of_strs(&[
+    Fingerprint::of([
         regarding.uid.as_deref().unwrap_or_default(),
         what.type_.as_str(),
         what.reason,
@@ -202,9 +202,9 @@ mod tests {
     fn series_too_old_to_be_counted_on_are_forgotten_and_their_room_given_back() {
         let start = Timestamp::now();
         let mut recent: HashMap<Fingerprint, Series> = (0..1000)
-            .map(|i| (Fingerprint::of_strs(&[&i.to_string()]), series(start)))
+            .map(|i| (Fingerprint::of([&i.to_string()]), series(start)))
             .collect();
-        let recent_one = Fingerprint::of_strs(&["recent"]);
+        let recent_one = Fingerprint::of(["recent"]);
         recent.insert(recent_one, series(start + SignedDuration::from_mins(5)));
 
         forget_before(&mut recent, start + SignedDuration::from_mins(5));

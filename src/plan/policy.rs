@@ -86,7 +86,7 @@ impl PolicyDocument {
 
     /// Whether the document `theirs` was taken of means the same policy.
     pub fn same_as(&self, theirs: DocumentDigest) -> bool {
-        theirs.0.is_some() && theirs == self.digest()
+        theirs == self.digest()
     }
 
     /// The digest of this document, as [`DocumentDigest::of_aws`] takes it of IAM's text.

@@ -11,13 +11,14 @@ use crate::aws::error::AwsError;
 use crate::aws::fleet_roles::{RoleFacts, Seen};
 use crate::aws::iam::ObservedRole;
 use crate::aws::{Action, AwsObject};
+use crate::plan::policy::DocumentDigest;
 
 fn boundary_in_place(plan: &RolePlan, role: &ObservedRole) -> bool {
     role.boundary.as_deref() == Some(plan.permissions_boundary.as_str())
 }
 
-fn trust_in_place(trust: Option<&TrustPolicy>, role: &ObservedRole) -> bool {
-    trust.is_none_or(|t| t.document().same_as(role.trust))
+fn trust_in_place(trust: Option<&TrustPolicy>, theirs: DocumentDigest) -> bool {
+    trust.is_none_or(|t| t.document().same_as(theirs))
 }
 
 fn tags_in_place(desired: &DesiredAws, role: &ObservedRole) -> bool {
@@ -43,7 +44,7 @@ fn shows_in_sync(
     let only_our_policy = RoleFacts::inline([(plan.policy_name, plan.policy.digest())]);
     facts.place == RoleFacts::place(&plan.arn, &plan.path)
         && facts.boundary == Some(RoleFacts::boundary(&plan.permissions_boundary))
-        && trust.is_none_or(|t| t.document().same_as(facts.trust))
+        && trust_in_place(trust, facts.trust)
         && facts.has_tags(&desired.tags)
         && facts.inline == only_our_policy
         && !facts.attached
@@ -118,7 +119,7 @@ impl Run<'_> {
             .await?;
         }
         if let Some(trust) = &trust
-            && !trust_in_place(Some(trust), &role)
+            && !trust_in_place(Some(trust), role.trust)
         {
             self.write(
                 Action::Updated,
