@@ -125,6 +125,29 @@ async fn serves_through_aws_endpoint_url_logs_json_and_drains_on_sigterm() {
     let calls = stub.handle().create_calls();
     assert_eq!(calls.len(), 1, "the SDK went to AWS_ENDPOINT_URL");
     assert_eq!(calls[0].signing_region.as_deref(), Some("eu-west-1"));
+    let session_token = created.json::<Value>().await.unwrap()["sessionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // One access-log line per answered request, without the session token.
+    let access = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the create is in the access log");
+        assert!(!line.contains(&session_token), "{line}");
+        let event: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if event["message"] == "request" {
+            break event;
+        }
+    };
+    assert_eq!(access["target"], "liveness_api::access");
+    assert_eq!(access["level"], "INFO");
+    assert_eq!(access["method"], "POST");
+    assert_eq!(access["path"], "/v1/sessions");
+    assert_eq!(access["status"], 201);
+    assert!(access["latency_ms"].as_f64().unwrap() > 0.0, "{access}");
 
     let pid = child.0.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();

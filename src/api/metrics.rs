@@ -6,13 +6,8 @@
 //! the label space. Labels are static strings and the status a number, so counting a
 //! request allocates nothing.
 
-use std::sync::Arc;
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::MatchedPath;
 use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -120,7 +115,8 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &'static str, method: &Method, status: u16, seconds: f64) {
+    /// Counts one answered request.
+    pub(super) fn observe(&self, route: &'static str, method: &Method, status: u16, seconds: f64) {
         let method = match *method {
             Method::GET => "GET",
             Method::POST => "POST",
@@ -152,24 +148,9 @@ impl Metrics {
     }
 }
 
-/// Middleware recording every answered request, including those refused by inner layers.
-pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = route_label(request.extensions().get::<MatchedPath>());
-    let method = request.method().clone();
-    let start = Instant::now();
-    let response = next.run(request).await;
-    metrics.observe(
-        route,
-        &method,
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    response
-}
-
 /// The route template a request matched, as the static string of its [`Endpoint`]
 /// (every route is one), or `unmatched`.
-fn route_label(matched: Option<&MatchedPath>) -> &'static str {
+pub(super) fn route_label(matched: Option<&MatchedPath>) -> &'static str {
     matched
         .and_then(|m| {
             Endpoint::ALL

@@ -27,7 +27,8 @@
 //! - [`routes`]: the route table; [`sessions`]: the session handlers.
 //! - [`error`]: the one error type and its status mapping.
 //! - [`layers`]: CORS, rate limit, JSON bodies for layer errors.
-//! - [`metrics`]: Prometheus metrics.
+//! - [`metrics`]: Prometheus metrics; [`observe`]: the middleware that counts and logs
+//!   every answered request.
 //! - [`server`]: assembly, the two listeners (with a header-read timeout) and graceful
 //!   shutdown.
 
@@ -39,6 +40,7 @@ pub mod error;
 pub mod layers;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
 pub mod rekognition;
 pub mod routes;
 pub mod server;

@@ -7,6 +7,7 @@
 
 mod client;
 mod credentials;
+mod signing;
 mod wire;
 
 use std::fmt;

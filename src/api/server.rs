@@ -30,12 +30,10 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use super::config::Config;
 use super::layers;
-use super::metrics;
+use super::observe;
 use super::rekognition::{AwsRekognition, CreateSettings};
 use super::routes::{self, AppState, Listener};
 
@@ -47,7 +45,7 @@ pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let metrics = state.metrics.clone();
     // Each layer wraps the ones before it, so read bottom-up for the order a request
-    // meets them: trace, metrics (sees every final status), CORS (headers on errors too,
+    // meets them: metrics and access log (every final status), CORS (headers on errors too,
     // preflights answered before the rate limit), JSON error bodies, timeout, body limit.
     routes::router(state, Listener::Public)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
@@ -59,15 +57,8 @@ pub fn app(state: AppState) -> Router {
         .layer(layers::cors(&config.allowed_origins))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
-            metrics::track,
+            observe::observe,
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_request(())
-                .on_failure(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
 }
 
 /// The metrics listener's application: `/metrics` only.

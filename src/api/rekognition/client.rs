@@ -5,15 +5,15 @@
 //! was most of a create's CPU (runtime components, config bags and interceptors assembled
 //! per call) for two fixed-shape requests. What the SDK decides is still the SDK's: the
 //! endpoint comes from its own resolver (region, FIPS, dual-stack, `AWS_ENDPOINT_URL` and
-//! `AWS_ENDPOINT_URL_REKOGNITION`), run once at start; requests are signed by `aws-sigv4`,
-//! the SDK's signer; credentials come from the SDK configuration's chain; retries follow its
-//! retry configuration (standard mode: attempts, jittered exponential backoff).
+//! `AWS_ENDPOINT_URL_REKOGNITION`), run once at start; requests are signed with `aws-sigv4`'s
+//! key derivation and signature ([`super::signing`] prepares the rest once and is tested
+//! against the SDK's signer); credentials come from the SDK configuration's chain; retries
+//! follow its retry configuration (standard mode: attempts, jittered exponential backoff).
+//! The endpoint is parsed once, so a request only clones it.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_rekognition::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use aws_smithy_types::retry::RetryConfig;
 use aws_types::SdkConfig;
@@ -21,9 +21,11 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use reqwest::header::{self, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use super::credentials::CachedIdentity;
+use super::signing::{self, Signer};
 use super::wire::{
     CreateRequest, CreateResponse, ErrorEnvelope, GetRequest, GetResponse, SessionSettings,
 };
@@ -33,14 +35,12 @@ use super::{
 };
 use crate::aws::error::source_chain;
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-/// The SigV4 signing name of Rekognition.
-const SIGNING_NAME: &str = "rekognition";
-
 /// Calls Rekognition for the handlers; built once at start and shared by every request.
 pub struct AwsRekognition {
     http: reqwest::Client,
-    endpoint: String,
+    /// Parsed once: a request clones it.
+    endpoint: url::Url,
+    signer: Signer,
     region: String,
     identity: CachedIdentity,
     retry: Retry,
@@ -68,15 +68,11 @@ impl AwsRekognition {
             .region()
             .map(|r| r.to_string())
             .ok_or_else(|| anyhow::anyhow!("no AWS region is configured"))?;
-        let endpoint = resolve_endpoint(sdk, &region)?;
+        let endpoint: url::Url = resolve_endpoint(sdk, &region)?.parse()?;
         let budget = request_timeout.saturating_sub(Duration::from_secs(1));
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2).min(budget))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("liveness-api/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(AwsRekognition {
-            http,
+            http: http_client(Duration::from_secs(2).min(budget))?,
+            signer: Signer::new(&endpoint, &region),
             endpoint,
             region,
             identity: CachedIdentity::new(sdk.credentials_provider()),
@@ -143,14 +139,10 @@ impl AwsRekognition {
             return response.bytes().await.map_err(transport);
         }
         // Only an error answer needs its headers; reading the body consumes the response.
-        let header = |name: &str| {
-            let value = response.headers().get(name)?;
-            value.to_str().ok().map(str::to_owned)
-        };
-        let request_id = header("x-amzn-requestid");
-        let error_type = header("x-amzn-errortype");
+        let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport)?;
-        let envelope = ErrorEnvelope::parse(error_type.as_deref(), &body);
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let envelope = ErrorEnvelope::parse(header("x-amzn-errortype"), &body);
         let kind = match envelope.code.as_deref().map(AwsErrorKind::from_code) {
             Some(kind) if kind != AwsErrorKind::Other => kind,
             _ if status.is_server_error() => AwsErrorKind::ServiceUnavailable,
@@ -161,7 +153,7 @@ impl AwsRekognition {
             envelope.code.as_deref().unwrap_or("no code"),
             envelope.message.as_deref().unwrap_or("no message"),
             status.as_u16(),
-            request_id.as_deref().unwrap_or("none"),
+            header("x-amzn-requestid").unwrap_or("none"),
         );
         Err(Failure { kind, detail })
     }
@@ -174,40 +166,24 @@ impl AwsRekognition {
         identity: &Identity,
     ) -> Result<reqwest::Request, Failure> {
         let target = operation.target();
-        let signing = |detail: String| Failure {
-            kind: AwsErrorKind::Credentials,
-            detail: format!("signing the request: {detail}"),
-        };
-        let params = v4::SigningParams::builder()
-            .identity(identity)
-            .region(&self.region)
-            .name(SIGNING_NAME)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| signing(e.to_string()))?
-            .into();
-        let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", target)];
-        let signable = SignableRequest::new(
-            "POST",
-            &self.endpoint,
-            headers.into_iter(),
-            SignableBody::Bytes(&body),
-        )
-        .map_err(|e| signing(e.to_string()))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| signing(e.to_string()))?
-            .into_parts();
-        let mut request = self
-            .http
-            .post(&self.endpoint)
-            .timeout(self.attempt_timeout)
-            .header("content-type", CONTENT_TYPE)
-            .header("x-amz-target", target);
-        for (name, value) in instructions.headers() {
-            request = request.header(name, value);
-        }
-        request.body(body).build().map_err(transport)
+        let signature = self
+            .signer
+            .sign(identity, target, &body, SystemTime::now())
+            .map_err(|detail| Failure {
+                kind: AwsErrorKind::Credentials,
+                detail: format!("signing the request: {detail}"),
+            })?;
+        let mut request = reqwest::Request::new(reqwest::Method::POST, self.endpoint.clone());
+        *request.timeout_mut() = Some(self.attempt_timeout);
+        *request.body_mut() = Some(body.into());
+        let headers = request.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(signing::CONTENT_TYPE),
+        );
+        headers.insert(signing::X_AMZ_TARGET, HeaderValue::from_static(target));
+        signature.apply(headers);
+        Ok(request)
     }
 
     fn error(&self, operation: Operation, failure: Failure) -> AwsError {
@@ -254,6 +230,17 @@ impl LivenessSessions for AwsRekognition {
             })
         })
     }
+}
+
+/// The HTTP client: reqwest's pool over rustls with the platform's verifier (the system's
+/// roots and `SSL_CERT_FILE`), honouring `HTTPS_PROXY` and `NO_PROXY` (`endpointEnv`).
+/// Redirects are not followed (AWS answers none).
+fn http_client(connect_timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("liveness-api/", env!("CARGO_PKG_VERSION")))
+        .build()?)
 }
 
 /// A failure before any answer: the connection, a timeout, or the body cut short.
