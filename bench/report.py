@@ -49,6 +49,8 @@ def main():
         f"median of {rounds} rounds; both services call the same Rekognition stub on loopback "
         f"({os.environ.get('STUB_THREADS', '1')} runtime thread(s))."
     )
+    if os.environ.get("SYMBOL_ORDER"):
+        print(f"liveness-api's symbol order: {os.environ['SYMBOL_ORDER']}.")
     print()
     print("| | liveness-api (Rust) | Next.js API route (JS SDK v3) | ratio |")
     print("|---|---:|---:|---:|")
