@@ -48,7 +48,7 @@ STUB_BIN=$TARGET_DIR/release/examples/rekognition_stub
 # How much of the function order (build.rs) the binary matched: after a rustc or Cargo.lock
 # change the names drift and the code spreads out again (scripts/symbol-order.sh).
 ORDER=$ROOT/src/bin/liveness-api.order
-ORDERED=$(nm --defined-only "$API_BIN" | awk '$2 ~ /^[tT]$/ {print $3}' | grep -c -x -F -f "$ORDER" || true)
+ORDERED=$(nm --defined-only "$API_BIN" | awk '$2 ~ /^[tT]$/ {print $3}' | sort -u | grep -c -x -F -f "$ORDER" || true)
 SYMBOL_ORDER="$ORDERED of the $(wc -l <"$ORDER") functions of src/bin/liveness-api.order found in the binary"
 log "$SYMBOL_ORDER"
 

@@ -16,21 +16,18 @@
 # the file, by its own instruction count, highest first.
 #
 # Symbol names carry hashes of the toolchain and the dependency versions: after a rustc
-# or Cargo.lock change, run this again (bench/run.sh says how much of the file the binary
-# still matches; names it does not find are left where they are, so a stale file costs
-# memory, never correctness). Needs valgrind (apt-get install valgrind) and a minute.
+# or Cargo.lock change, or when hot functions were renamed or added, run this again
+# (bench/run.sh says how much of the file the binary still matches; names it does not find
+# are left where they are, so a stale file costs memory, never correctness; the crate is
+# built as one codegen unit so that an edit does not rename the functions rustc shares
+# between units). Needs valgrind (apt-get install valgrind) and a minute.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-OUT=$ROOT/src/bin/liveness-api.order
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+OUT=${OUT:-$ROOT/src/bin/liveness-api.order}
+# shellcheck source=lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 command -v valgrind >/dev/null || {
   echo "valgrind is required: apt-get install valgrind" >&2
@@ -42,10 +39,6 @@ command -v valgrind >/dev/null || {
 (cd "$ROOT" && cargo build --release --quiet --locked --example rekognition_stub)
 API_BIN=$TARGET_DIR/release/liveness-api
 STUB_BIN=$TARGET_DIR/release/examples/rekognition_stub
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # shellcheck source=lib/dev-keys.sh
 source "$ROOT/scripts/lib/dev-keys.sh"

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 /// Arenas each binary may use. One: at a thousand apps the operator's steady-state RSS was
 /// 34.1 MB with one arena (and [`MMAP_THRESHOLD`] fixed) against 38.7 MB with two, and
-/// the fleet was Ready no later (bench/README.md); liveness-api's allocations are small and
-/// short-lived, served by each thread's cache in front of the arena, and one arena held
-/// the same request rate as two in the endpoint benchmark at up to 0.8 MB less peak RSS.
+/// the fleet was Ready no later (bench/README.md). liveness-api's two workers do meet on
+/// the arena's lock (about 7% of its samples under load in `perf`, before a request's
+/// allocations were cut by two fifths); two arenas served about 6% more gets in one
+/// interleaved run, within this machine's noise, for 0.8 MB more peak RSS.
 pub const ARENAS: i32 = 1;
 
 /// Blocks of at least this size get pages of their own (mmap), given back whole when freed.
