@@ -14,7 +14,7 @@
 //! succeeds with the same rustc, target, linker and flags; names the file has and the
 //! binary does not (another toolchain or lock file) are ignored.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const SYMBOL_ORDER: &str = "src/bin/liveness-api.order";
@@ -69,5 +69,5 @@ fn links_with(target: &str, link_args: &[&str]) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-        && Path::new(&out.join("link_probe")).exists()
+        && out.join("link_probe").exists()
 }

@@ -61,16 +61,8 @@ log "building the Next.js seed"
 )
 
 # --- processes ---------------------------------------------------------------------------
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=../scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 wait_for() { # url
   for _ in $(seq 1 200); do
